@@ -1,0 +1,25 @@
+"""Prometheus metrics of the serving process."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+registry = CollectorRegistry()
+events_received = Counter(
+    "guang_events_received_total", "Events received on POST /events by outcome", ["status"], registry=registry
+)
+event_batches_refused = Counter(
+    "guang_event_batches_refused_total",
+    "Whole event batches refused, by reason",
+    ["reason"],
+    registry=registry,
+)
+recommendation_seconds = Histogram(
+    "guang_recommendation_seconds",
+    "Time to build one recommendation list",
+    ["surface"],
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+    registry=registry,
+)
+screens_connected = Gauge("guang_screens_connected", "Screen subscriptions open", registry=registry)
+screen_updates = Counter("guang_screen_updates_total", "Updates pushed to screens", registry=registry)

@@ -1,0 +1,94 @@
+"""REST endpoints: device events, health and readiness, metrics, H5 pages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api import metrics
+from api.services import AppServices
+from guang.services.ingest import BatchRejected, ingest_batch
+
+STATIC = Path(__file__).parent / "static"
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+router = APIRouter()
+
+
+def app_services(request: Request) -> AppServices:
+    services: AppServices = request.app.state.services
+    return services
+
+
+def _refuse(status: int, reason: str, metric: str) -> JSONResponse:
+    metrics.event_batches_refused.labels(metric).inc()
+    return JSONResponse({"error": reason}, status_code=status)
+
+
+@router.post("/events", status_code=202, summary="Device events (DESIGN §4), up to 1,000 per batch")
+async def post_events(request: Request, authorization: str | None = Header(default=None)) -> JSONResponse:
+    app = app_services(request)
+    device = app.devices.authenticate(authorization)
+    if device is None:
+        return _refuse(401, "a valid device token is required: Authorization: Bearer <token>", "auth")
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        return _refuse(413, f"body larger than {MAX_BODY_BYTES} bytes", "size")
+    try:
+        body: Any = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        return _refuse(400, f"malformed JSON: {error}", "json")
+    try:
+        results = await ingest_batch(
+            body, device=device, bus=app.container.bus, max_events=app.container.settings.max_batch_events
+        )
+    except BatchRejected as error:
+        return _refuse(400 if "array" in str(error) else 413, str(error), "shape")
+    counts: dict[str, int] = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    for result in results:
+        counts[result.status] += 1
+        metrics.events_received.labels(result.status).inc()
+    return JSONResponse(
+        {
+            **counts,
+            "results": [
+                {k: v for k, v in r.__dict__.items() if v is not None or k == "event_id"} for r in results
+            ],
+        },
+        status_code=202,
+    )
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Every backing store answers")
+async def readyz(request: Request) -> JSONResponse:
+    container = app_services(request).container
+    checks = {
+        "features": await container.features.ping(),
+        "bus": await container.bus.ping(),
+        "documents": await container.documents.ping(),
+        "vectors": container.vectors.count() > 0,
+    }
+    ready = all(checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+async def prometheus_metrics() -> Response:
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/screen/{device_id}", response_class=HTMLResponse, summary="The smart-screen H5 page")
+async def screen_page(device_id: str, request: Request) -> HTMLResponse:
+    if app_services(request).devices.get(device_id) is None:
+        return HTMLResponse("<h1>未知设备</h1>", status_code=404)
+    return HTMLResponse((STATIC / "screen.html").read_text(encoding="utf-8"))

@@ -1,0 +1,89 @@
+"""Pushes fresh recommendations to the screens of a store when the dataflow announces a change there."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+
+from api import metrics
+from guang.adapters.redis_features import STORE_UPDATES_CHANNEL, RedisFeatureStore
+from recsys.models import RecList, Surface
+from recsys.service import Recommender
+
+log = logging.getLogger(__name__)
+REFRESH_S = 30.0
+
+
+class ScreenHub:
+    """One Redis subscription for the process; one recommendation per store change, fanned out."""
+
+    def __init__(self, *, recommender: Recommender, features: RedisFeatureStore, items: int) -> None:
+        self._recommender = recommender
+        self._features = features
+        self._items = items
+        self._queues: dict[str, set[asyncio.Queue[RecList]]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="screen-hub")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def recommend(self, store_id: str) -> RecList:
+        with metrics.recommendation_seconds.labels(Surface.SCREEN.value).time():
+            return await self._recommender.for_store(store_id, limit=self._items)
+
+    async def updates(self, store_id: str) -> AsyncIterator[RecList]:
+        """The current list at once, then a new one on every change in the store (or every 30 s)."""
+        queue: asyncio.Queue[RecList] = asyncio.Queue(maxsize=4)
+        self._queues[store_id].add(queue)
+        metrics.screens_connected.inc()
+        try:
+            yield await self.recommend(store_id)
+            while True:
+                try:
+                    update = await asyncio.wait_for(queue.get(), timeout=REFRESH_S)
+                except TimeoutError:
+                    update = await self.recommend(store_id)
+                metrics.screen_updates.inc()
+                yield update
+        finally:
+            self._queues[store_id].discard(queue)
+            metrics.screens_connected.dec()
+
+    async def _listen(self) -> None:
+        while True:
+            pubsub = self._features.pubsub()
+            try:
+                await pubsub.subscribe(STORE_UPDATES_CHANNEL)
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        await self._on_change(json.loads(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("screen hub lost its subscription; retrying")
+                await asyncio.sleep(1.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    async def _on_change(self, change: dict[str, str]) -> None:
+        store_id = change.get("store_id", "")
+        queues = self._queues.get(store_id)
+        if not queues:
+            return
+        update = await self.recommend(store_id)
+        for queue in list(queues):
+            if queue.full():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+            queue.put_nowait(update)

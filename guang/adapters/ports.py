@@ -1,0 +1,123 @@
+"""The small interfaces business code depends on. Each has an embedded and a server implementation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+Progress = Callable[[int], None]
+"""Called with the number of items just finished, for progress bars on long batch work."""
+
+
+@dataclass(frozen=True)
+class VectorPoint:
+    id: int
+    vector: Sequence[float]
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class VectorFilter:
+    """What every vector query can be restricted to. `store_id` means in stock at that store."""
+
+    store_id: str | None = None
+    categories: Sequence[str] = ()
+    exclude_ids: Sequence[int] = ()
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    id: int
+    score: float
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VectorQuery:
+    vector: Sequence[float]
+    filter: VectorFilter
+    limit: int
+
+
+class VectorIndex(Protocol):
+    """Item vectors with payload filters (Qdrant edge in-process, or a Qdrant server)."""
+
+    def ensure_collection(self, dim: int) -> None: ...
+    def upsert(self, points: Sequence[VectorPoint], progress: Progress | None = None) -> None: ...
+    def search_many(self, queries: Sequence[VectorQuery]) -> list[list[VectorHit]]: ...
+    def count(self) -> int: ...
+    def optimize(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class DocumentStore(Protocol):
+    """Documents by collection (SecantusDB child process, or MongoDB), always through the async driver."""
+
+    async def insert_many(self, collection: str, docs: Sequence[Mapping[str, Any]]) -> None: ...
+    async def find(
+        self,
+        collection: str,
+        query: Mapping[str, Any] | None = None,
+        *,
+        projection: Mapping[str, Any] | None = None,
+        sort: Sequence[tuple[str, int]] | None = None,
+        limit: int = 0,
+    ) -> list[dict[str, Any]]: ...
+    async def find_one(self, collection: str, query: Mapping[str, Any]) -> dict[str, Any] | None: ...
+    async def count(self, collection: str, query: Mapping[str, Any] | None = None) -> int: ...
+    async def upsert(self, collection: str, doc_id: str, doc: Mapping[str, Any]) -> None: ...
+    async def aggregate(
+        self, collection: str, pipeline: Sequence[Mapping[str, Any]]
+    ) -> list[dict[str, Any]]: ...
+    async def create_index(
+        self, collection: str, keys: Sequence[tuple[str, Any]], **options: Any
+    ) -> None: ...
+    async def drop_database(self) -> None: ...
+    async def ping(self) -> bool: ...
+    async def close(self) -> None: ...
+
+
+class TextEncoder(Protocol):
+    """Sentence embeddings, L2-normalised."""
+
+    @property
+    def dim(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class BusMessage:
+    """One entry read from the bus; `position` lets a reader resume right after it."""
+
+    position: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    event_id: str
+    accepted: bool
+    """False when the event_id was already on the bus: accepted by the caller, no second effect."""
+
+
+class EventBus(Protocol):
+    """Append-only event log with idempotent publishing (Redis Streams here, Kafka at scale)."""
+
+    async def publish(self, items: Iterable[tuple[str, str]]) -> list[PublishResult]:
+        """Publish (event_id, json) pairs; an event_id seen before is not appended again."""
+        ...
+
+    async def ping(self) -> bool: ...
+    async def close(self) -> None: ...
+
+
+class EventLogReader(Protocol):
+    """Synchronous positional reader used by the dataflow source; positions survive restarts."""
+
+    def read_after(self, position: str, count: int) -> list[BusMessage]: ...
+    def last_position(self) -> str: ...

@@ -1,0 +1,143 @@
+"""The composition root: the one place that turns settings into adapters.
+
+API, dataflow, CLI, benchmarks and tests all start here. Embedded engines are started by
+`start_engines`; everything downstream only ever sees URLs, so server mode is a settings change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from guang.adapters.engines import start_secantus, start_valkey
+from guang.adapters.mongo_documents import MongoDocumentStore
+from guang.adapters.ports import DocumentStore, TextEncoder, VectorIndex
+from guang.adapters.processes import ChildProcess
+from guang.adapters.redis_bus import RedisStreamBus, RedisStreamReader
+from guang.adapters.redis_features import RedisFeatureStore, RedisFeatureWriter
+from guang.settings import Settings
+
+
+@dataclass
+class Engines:
+    """Embedded engine processes this process started; `settings` points at them as servers."""
+
+    settings: Settings
+    processes: list[ChildProcess] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for proc in reversed(self.processes):
+            proc.stop()
+        self.processes.clear()
+
+    def pids(self) -> dict[str, int]:
+        return {p.name: p.pid for p in self.processes if p.pid is not None}
+
+
+def start_engines(settings: Settings) -> Engines:
+    """Start Valkey and SecantusDB where the settings say `embedded`; return server-mode settings for them."""
+    engines = Engines(settings=settings)
+    updates: dict[str, str] = {}
+    try:
+        if "embedded" in (settings.kv_mode, settings.bus_mode):
+            valkey, url = start_valkey(settings.data_dir / "valkey")
+            engines.processes.append(valkey)
+            if settings.kv_mode == "embedded":
+                updates |= {"kv_mode": "server", "kv_url": url}
+            if settings.bus_mode == "embedded":
+                updates |= {"bus_mode": "server", "bus_url": url}
+        if settings.documents_mode == "embedded":
+            secantus, uri = start_secantus(settings.data_dir / "secantus")
+            engines.processes.append(secantus)
+            updates |= {"documents_mode": "server", "documents_uri": uri}
+    except BaseException:
+        engines.stop()
+        raise
+    engines.settings = settings.model_copy(update=updates)
+    return engines
+
+
+def secret_key(settings: Settings) -> str:
+    """The signing secret: from settings, else generated once and kept in the data dir."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.path("secret.key")
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """GUANG_* variables that make a child process see exactly these settings."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        env[f"GUANG_{name.upper()}"] = str(value)
+    env["GUANG_SECRET_KEY"] = secret_key(settings)
+    return env
+
+
+class Container:
+    """Adapters built from (server-mode) settings. Creating it opens no connection yet."""
+
+    def __init__(self, settings: Settings) -> None:
+        if "embedded" in (settings.kv_mode, settings.bus_mode, settings.documents_mode):
+            raise ValueError("start_engines() first: a Container needs reachable servers")
+        self.settings = settings
+
+    @cached_property
+    def features(self) -> RedisFeatureStore:
+        return RedisFeatureStore(self.settings.kv_url)
+
+    @cached_property
+    def bus(self) -> RedisStreamBus:
+        s = self.settings
+        return RedisStreamBus(
+            s.bus_url,
+            stream=s.events_stream,
+            maxlen=s.events_stream_maxlen,
+            dedupe_ttl_s=s.event_dedupe_ttl_s,
+        )
+
+    @cached_property
+    def documents(self) -> DocumentStore:
+        return MongoDocumentStore(self.settings.documents_uri, self.settings.documents_db)
+
+    @cached_property
+    def vectors(self) -> VectorIndex:
+        if self.settings.vectors_mode == "embedded":
+            from guang.adapters.qdrant_edge_vectors import EdgeVectorIndex
+
+            return EdgeVectorIndex(self.settings.data_dir.resolve() / "vectors" / "items")
+        from guang.adapters.qdrant_server_vectors import ServerVectorIndex
+
+        return ServerVectorIndex.from_url(self.settings.vectors_url)
+
+    @cached_property
+    def encoder(self) -> TextEncoder:
+        """Loading the model takes seconds; only seeding and new items need it."""
+        from guang.adapters.text_encoder import CachedEncoder, SentenceTransformerEncoder
+
+        model = SentenceTransformerEncoder(
+            self.settings.resolved_text_model_path, self.settings.text_model_name
+        )
+        return CachedEncoder(model, self.settings.data_dir / "cache")
+
+    def feature_writer(self) -> RedisFeatureWriter:
+        return RedisFeatureWriter(self.settings.kv_url)
+
+    def event_reader(self) -> RedisStreamReader:
+        return RedisStreamReader(self.settings.bus_url, stream=self.settings.events_stream)
+
+    @property
+    def secret_key(self) -> str:
+        return secret_key(self.settings)
+
+    async def aclose(self) -> None:
+        for name in ("features", "bus", "documents"):
+            if name in self.__dict__:
+                await getattr(self, name).close()
+        if "vectors" in self.__dict__:
+            await asyncio.to_thread(self.vectors.close)

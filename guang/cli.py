@@ -1,0 +1,115 @@
+"""The `guang` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from guang.settings import Settings, get_settings
+
+app = typer.Typer(help="逛 guang: shopping backend and real-time in-store recommender", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks: each prints a table and writes JSON", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+Seed = Annotated[int | None, typer.Option(help="random seed of the demo data (default: GUANG_SEED)")]
+Scale = Annotated[
+    float | None, typer.Option(help="size multiplier of the demo data (default: GUANG_SEED_SCALE)")
+]
+Port = Annotated[int | None, typer.Option(help="HTTP port (default: GUANG_PORT)")]
+DataDir = Annotated[Path | None, typer.Option(help="data directory (default: GUANG_DATA_DIR)")]
+
+
+def _settings(port: int | None = None, data_dir: Path | None = None) -> Settings:
+    settings = get_settings()
+    updates: dict[str, object] = {}
+    if port is not None:
+        updates["port"] = port
+    if data_dir is not None:
+        updates["data_dir"] = data_dir
+    return settings.model_copy(update=updates)
+
+
+@app.command()
+def demo(
+    seed: Seed = None,
+    scale: Scale = None,
+    port: Port = None,
+    data_dir: DataDir = None,
+    simulate: Annotated[bool, typer.Option(help="send a trickle of simulated store events")] = True,
+) -> None:
+    """Run everything on embedded engines with demo data; Ctrl-C stops it all."""
+    _run(port, data_dir, simulate=simulate, seed=seed, scale=scale)
+
+
+@app.command()
+def serve(seed: Seed = None, scale: Scale = None, port: Port = None, data_dir: DataDir = None) -> None:
+    """Run API and dataflow against the engines the settings name (seeds an empty store first)."""
+    _run(port, data_dir, simulate=False, seed=seed, scale=scale)
+
+
+def _run(
+    port: int | None, data_dir: Path | None, *, simulate: bool, seed: int | None, scale: float | None
+) -> None:
+    from guang.runtime import run_stack
+
+    logging.basicConfig(level=logging.WARNING)
+    settings = _settings(port, data_dir)
+    asyncio.run(
+        run_stack(
+            settings,
+            simulate=simulate,
+            seed=settings.seed if seed is None else seed,
+            scale=settings.seed_scale if scale is None else scale,
+        )
+    )
+
+
+@app.command()
+def seed(
+    seed: Seed = None,
+    scale: Scale = None,
+    data_dir: DataDir = None,
+    reset: Annotated[bool, typer.Option(help="drop existing documents first")] = False,
+) -> None:
+    """Generate deterministic demo data and load it (documents, vectors, features)."""
+    from guang.bootstrap import Container, start_engines
+    from guang.runtime import ensure_seeded
+
+    settings = _settings(data_dir=data_dir)
+    engines = start_engines(settings)
+    container = Container(engines.settings)
+
+    async def run() -> bool:
+        try:
+            return await ensure_seeded(
+                container,
+                seed=settings.seed if seed is None else seed,
+                scale=settings.seed_scale if scale is None else scale,
+                reset=reset,
+            )
+        finally:
+            await container.aclose()
+
+    try:
+        if not asyncio.run(run()):
+            typer.echo("already seeded (use --reset to start over)")
+    finally:
+        engines.stop()
+
+
+@bench_app.command("e2e")
+def bench_e2e(
+    json_path: Annotated[Path, typer.Option("--json", help="where to write the results")] = Path(
+        ".guang/bench/e2e.json"
+    ),
+    events: Annotated[int, typer.Option(help="events to measure")] = 500,
+    scale: Annotated[float, typer.Option(help="demo data scale of the stack under test")] = 0.05,
+) -> None:
+    """Event in (dwell) → screen websocket update latency, p50/p99, on a fresh embedded stack."""
+    from guang.bench.e2e import main
+
+    main(json_path=json_path, events=events, scale=scale)

@@ -1,0 +1,177 @@
+"""Running the whole system: engines, seeding, dataflow child, API server, simulator; clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from guang.adapters.ports import Progress as Advance
+from guang.adapters.processes import ChildProcess
+from guang.bootstrap import Container, Engines, child_environment, start_engines
+from guang.seed import loader
+from guang.seed.generator import generate
+from guang.settings import Settings
+
+console = Console(stderr=True)
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, total: int) -> Iterator[Advance]:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def progress_factory() -> Callable[[str, int], AbstractContextManager[Advance]]:
+    return progress_bar
+
+
+async def ensure_seeded(container: Container, *, seed: int, scale: float, reset: bool = False) -> bool:
+    """Seed when the stores are empty (or when asked to reset); return whether seeding ran."""
+    documents = container.documents
+    if reset:
+        await documents.drop_database()
+    elif await loader.is_seeded(documents):
+        return False
+    started = time.monotonic()
+    console.print(f"[bold]播种 seeding[/] seed={seed} scale={scale} …")
+    data = generate(seed=seed, scale=scale)
+    await loader.load(
+        data,
+        documents=documents,
+        vectors=container.vectors,
+        features=container.features,
+        encoder=container.encoder,
+        secret=container.secret_key,
+        progress=progress_factory(),
+        meta={"seed": seed, "scale": scale, "model": container.settings.text_model_name},
+    )
+    counts = ", ".join(f"{k} {v}" for k, v in data.counts().items())
+    console.print(f"seeded in {time.monotonic() - started:.0f}s: {counts}")
+    return True
+
+
+def start_dataflow(settings: Settings) -> ChildProcess:
+    """The Bytewax dataflow as a child process with recovery (snapshots every second)."""
+    recovery = settings.data_dir.resolve() / "recovery"
+    env = {**os.environ, **child_environment(settings)}
+    if not recovery.exists():
+        recovery.mkdir(parents=True)
+        subprocess.run([sys.executable, "-m", "bytewax.recovery", str(recovery), "1"], check=True, env=env)
+    argv = [
+        sys.executable,
+        "-m",
+        "bytewax.run",
+        "stream.flow:build_flow()",
+        "-r",
+        str(recovery),
+        "-s",
+        "1",
+        "-b",
+        "0",
+    ]
+    proc = ChildProcess(
+        "dataflow", argv, log_path=settings.data_dir.resolve() / "logs" / "dataflow.log", env=env
+    )
+    proc.start()
+    return proc
+
+
+class _Server(uvicorn.Server):
+    """Uvicorn without its own signal handling: the runtime owns SIGINT/SIGTERM and stops everything."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def write_run_info(settings: Settings, engines: Engines, extra: dict[str, Any]) -> Path:
+    path = settings.path("run.json")
+    info = {
+        "pid": os.getpid(),
+        "base_url": f"http://{settings.host}:{settings.port}",
+        "kv_url": engines.settings.kv_url,
+        "bus_url": engines.settings.bus_url,
+        "documents_uri": engines.settings.documents_uri,
+        "children": engines.pids(),
+        **extra,
+    }
+    path.write_text(json.dumps(info, indent=2))
+    return path
+
+
+async def run_stack(settings: Settings, *, simulate: bool, seed: int, scale: float) -> None:
+    """Start everything, serve until SIGINT/SIGTERM, then stop every child by PID."""
+    from api.app import create_app
+    from api.services import AppServices
+    from edge.simulator import run_simulator
+
+    engines = start_engines(settings)
+    container = Container(engines.settings)
+    dataflow: ChildProcess | None = None
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        await ensure_seeded(container, seed=seed, scale=scale)
+        base_url = f"http://{settings.host}:{settings.port}"
+        credentials = await loader.demo_credentials(container.documents, container.secret_key, base_url)
+        credentials_path = settings.path("demo-credentials.json")
+        loader.write_credentials(credentials_path, credentials)
+        dataflow = start_dataflow(engines.settings)
+        engines.processes.append(dataflow)
+        services = await AppServices.build(container)
+        server = _Server(
+            uvicorn.Config(create_app(services), host=settings.host, port=settings.port, log_level="warning")
+        )
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+        tasks.append(asyncio.create_task(_watch(dataflow, server)))
+        if simulate:
+            tasks.append(asyncio.create_task(run_simulator(credentials, stop=lambda: server.should_exit)))
+        write_run_info(settings, engines, {"credentials": str(credentials_path)})
+        _announce(credentials, credentials_path)
+        await server.serve()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await container.aclose()
+        engines.stop()
+        console.print("stopped: engines, dataflow and API are down")
+
+
+async def _watch(dataflow: ChildProcess, server: uvicorn.Server) -> None:
+    """If the dataflow dies the system is broken: say so and shut down rather than serve stale data."""
+    while dataflow.alive():
+        await asyncio.sleep(1.0)
+    if not server.should_exit:
+        console.print(f"[red]dataflow exited[/]; see {dataflow.log_path}:\n{dataflow.tail_log()}")
+        server.should_exit = True
+
+
+def _announce(credentials: dict[str, Any], path: Path) -> None:
+    base = credentials["base_url"]
+    console.print(f"\n[bold green]逛 guang is up[/] at {base}")
+    console.print(f"  GraphQL (GraphiQL)  {base}/graphql")
+    for store in credentials["stores"]:
+        for device in store["devices"]:
+            if "screen_url" in device:
+                console.print(f"  screen {store['name']}  {device['screen_url']}")
+    console.print(f"  health  {base}/healthz   ready  {base}/readyz   metrics  {base}/metrics")
+    console.print(f"  demo credentials (shopper codes, device tokens): {path}")
+    console.print("Ctrl-C stops everything.\n")

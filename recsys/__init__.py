@@ -1,0 +1,1 @@
+"""The recommender: candidates from Qdrant, ranked with live features from Redis, explained."""

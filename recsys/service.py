@@ -1,0 +1,129 @@
+"""The recommender service: who is here, what might they want, in this store, now."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+
+from guang.adapters.ports import VectorFilter, VectorHit, VectorIndex, VectorQuery
+from guang.adapters.redis_features import RedisFeatureStore
+from guang.domain.features import SubjectFeatures
+from guang.services.catalog import Catalog, CatalogProduct
+from recsys.models import Audience, RecItem, RecList, Surface
+from recsys.ranking import Interest, Weights, blend_interest, query_vector, reason, score
+
+CANDIDATES = 60
+BEST_SELLERS = 30
+AUDIENCE_SIZE = 3
+
+
+def new_rec_id() -> str:
+    return "rec_" + uuid.uuid4().hex[:16]
+
+
+class Recommender:
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        features: RedisFeatureStore,
+        vectors: VectorIndex,
+        half_life_s: float,
+        presence_window_s: float,
+        weights: Weights | None = None,
+    ) -> None:
+        self._catalog = catalog
+        self._features = features
+        self._vectors = vectors
+        self._half_life_s = half_life_s
+        self._presence_window_ms = int(presence_window_s * 1000)
+        self._weights = weights or Weights()
+        self._max_popularity = max((p.popularity for p in catalog.products.values()), default=0)
+
+    async def for_store(self, store_id: str, *, limit: int, surface: Surface = Surface.SCREEN) -> RecList:
+        """What is most worth showing to whoever is in this store now; the store's best if nobody is known."""
+        now_ms = int(time.time() * 1000)
+        audience, best = await self._features.store_context(
+            store_id, since_ms=now_ms - self._presence_window_ms, people=AUDIENCE_SIZE, best=BEST_SELLERS
+        )
+        return await self._rank(store_id, audience, best, limit=limit, surface=surface, now_ms=now_ms)
+
+    async def for_subjects(
+        self, subject_ids: Sequence[str], *, store_id: str | None, limit: int, surface: Surface
+    ) -> RecList:
+        now_ms = int(time.time() * 1000)
+        audience = await self._features.subjects(subject_ids) if subject_ids else []
+        best: list[str] = []
+        if store_id:
+            _, best = await self._features.store_context(
+                store_id, since_ms=now_ms, people=0, best=BEST_SELLERS
+            )
+        return await self._rank(store_id, audience, best, limit=limit, surface=surface, now_ms=now_ms)
+
+    async def _rank(
+        self,
+        store_id: str | None,
+        audience: list[SubjectFeatures],
+        best: list[str],
+        *,
+        limit: int,
+        surface: Surface,
+        now_ms: int,
+    ) -> RecList:
+        interest = blend_interest(audience, now_ms=now_ms, half_life_s=self._half_life_s)
+        hits = await self._candidates(store_id, interest) if not interest.empty else []
+        scored = self._score(hits, best, interest)
+        kind = (
+            Audience.STORE_BEST
+            if interest.empty
+            else Audience.PERSONAL
+            if len(audience) == 1
+            else Audience.GROUP
+        )
+        items = [
+            RecItem(product=p, score=round(s, 4), reason=reason(p, audience, self._catalog.zones))
+            for p, s in scored[:limit]
+        ]
+        cause = max(audience, key=lambda f: f.ts_ms).last_event_id if audience else None
+        return RecList(
+            rec_id=new_rec_id(),
+            surface=surface,
+            audience=kind,
+            items=items,
+            store_id=store_id,
+            cause_event_id=cause,
+            generated_ms=now_ms,
+        )
+
+    async def _candidates(self, store_id: str | None, interest: Interest) -> list[VectorHit]:
+        vector = query_vector(interest, self._catalog.centroids)
+        if vector is None:
+            return []
+        top_categories = sorted(interest.categories, key=interest.categories.__getitem__, reverse=True)[:3]
+        queries = [
+            VectorQuery(vector.tolist(), VectorFilter(store_id=store_id), CANDIDATES),
+            VectorQuery(
+                vector.tolist(), VectorFilter(store_id=store_id, categories=top_categories), CANDIDATES
+            ),
+        ]
+        results = self._vectors.search_many(queries)
+        return [hit for result in results for hit in result]
+
+    def _score(
+        self, hits: list[VectorHit], best: list[str], interest: Interest
+    ) -> list[tuple[CatalogProduct, float]]:
+        similarity: dict[str, float] = {}
+        for hit in hits:
+            product = self._catalog.by_point.get(hit.id)
+            if product is not None:
+                similarity[product.id] = max(similarity.get(product.id, 0.0), hit.score)
+        for sku in best:
+            similarity.setdefault(sku, 0.0)
+        ranked = [
+            (product, score(product, sim, interest, self._max_popularity, self._weights))
+            for sku, sim in similarity.items()
+            if (product := self._catalog.products.get(sku)) is not None
+        ]
+        ranked.sort(key=lambda pair: pair[1], reverse=True)
+        return ranked

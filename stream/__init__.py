@@ -1,0 +1,1 @@
+"""The Bytewax dataflow: events from the bus become live features in Redis."""
