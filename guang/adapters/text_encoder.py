@@ -27,7 +27,7 @@ class SentenceTransformerEncoder:
 
         self._model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
         self._name = name
-        dim = self._model.get_sentence_embedding_dimension()
+        dim = self._model.get_embedding_dimension()
         if dim is None:
             raise RuntimeError(f"cannot tell the embedding size of {model_path}")
         self._dim = int(dim)

@@ -36,16 +36,12 @@ def _check_device(event: BaseEvent, device: Device) -> None:
         )
 
 
-def _stamp(event: BaseEvent, device: Device) -> BaseEvent:
-    """Fill the fields the device is authoritative for."""
-    updates: dict[str, str] = {}
-    if event.store_id is None:
-        updates["store_id"] = device.store_id
-    if event.mall_id is None:
-        updates["mall_id"] = device.mall_id
-    if event.device_id is None:
-        updates["device_id"] = device.id
-    return event.model_copy(update=updates) if updates else event
+def _stamp(raw: Any, device: Device) -> Any:
+    """Fill in the fields the device is authoritative for, before validation."""
+    if not isinstance(raw, dict):
+        return raw
+    defaults = {"store_id": device.store_id, "mall_id": device.mall_id, "device_id": device.id}
+    return {**raw, **{k: v for k, v in defaults.items() if raw.get(k) is None}}
 
 
 async def ingest_batch(body: Any, *, device: Device, bus: EventBus, max_events: int) -> list[EventResult]:
@@ -58,12 +54,12 @@ async def ingest_batch(body: Any, *, device: Device, bus: EventBus, max_events: 
     to_publish: list[tuple[int, BaseEvent]] = []
     for index, raw in enumerate(body):
         try:
-            event: BaseEvent = parse_event(raw)
+            event: BaseEvent = parse_event(_stamp(raw, device))
             _check_device(event, device)
         except EventRejected as rejected:
             results[index] = EventResult(index, rejected.event_id, "rejected", rejected.reason)
             continue
-        to_publish.append((index, _stamp(event, device)))
+        to_publish.append((index, event))
     published = await bus.publish((e.event_id, event_to_json(e)) for _, e in to_publish)
     for (index, event), outcome in zip(to_publish, published, strict=True):
         results[index] = EventResult(index, event.event_id, "accepted" if outcome.accepted else "duplicate")

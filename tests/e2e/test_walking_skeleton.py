@@ -1,0 +1,187 @@
+"""The whole stack from outside: `guang demo` as a user starts it, a screen and a camera as clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+import websockets
+
+from guang.adapters.processes import free_port
+
+pytestmark = pytest.mark.e2e
+GUANG = str(Path(sys.executable).with_name("guang"))
+SCREEN_QUERY = """subscription S($d: String!) { screen(deviceId: $d) { audience causeEventId
+  recommendation { recId items { score reason product { id category } } } } }"""
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    data_dir: Path
+    log: Path
+
+    @property
+    def run_info(self) -> dict[str, Any]:
+        return json.loads((self.data_dir / "run.json").read_text())
+
+    @property
+    def credentials(self) -> dict[str, Any]:
+        return json.loads((self.data_dir / "demo-credentials.json").read_text())
+
+    def interrupt(self) -> int:
+        """Ctrl-C, as a terminal sends it: SIGINT to the whole foreground process group."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        return self.process.wait(timeout=60)
+
+
+def start_stack(data_dir: Path, port: int, log_name: str) -> tuple[Stack, float]:
+    log = data_dir.parent / log_name
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [GUANG, "demo", "--no-simulate", "--scale", "0.02", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    stack = Stack(process, f"http://127.0.0.1:{port}", data_dir, log)
+    deadline = started + 300
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"guang demo exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{stack.base_url}/healthz", timeout=1).status_code == 200:
+                return stack, time.monotonic() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise AssertionError(f"no /healthz within 300 s:\n{log.read_text()[-3000:]}")
+
+
+def assert_all_gone(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        status = Path(f"/proc/{pid}/status").read_text() if Path(f"/proc/{pid}").exists() else ""
+        assert "State:\tZ" in status, f"process {pid} is still running after Ctrl-C"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    running, _ = start_stack(data_dir, free_port(), "first-start.log")
+    yield running
+    if running.process.poll() is None:
+        running.interrupt()
+
+
+def store_devices(stack: Stack) -> tuple[dict[str, Any], str, str]:
+    store = stack.credentials["stores"][0]
+    tokens = {d["kind"]: d for d in store["devices"]}
+    return store, tokens["screen"]["device_id"], tokens["screen"]["token"]
+
+
+async def next_screen(ws: websockets.ClientConnection, timeout: float) -> dict[str, Any]:
+    message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    assert message["type"] == "next", message
+    screen: dict[str, Any] = message["payload"]["data"]["screen"]
+    return screen
+
+
+async def test_a_dwell_event_personalises_the_store_screen_within_a_second(stack: Stack) -> None:
+    store, screen_id, screen_token = store_devices(stack)
+    camera_token = next(d["token"] for d in store["devices"] if d["kind"] == "camera")
+    ws_url = stack.base_url.replace("http", "ws") + "/graphql"
+    async with websockets.connect(
+        ws_url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
+    ) as ws:
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {screen_token}"}})
+        )
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe",
+                                  "payload": {"query": SCREEN_QUERY, "variables": {"d": screen_id}}}))  # fmt: skip
+        first = await next_screen(ws, timeout=10)
+        assert first["audience"] == "STORE_BEST" and len(first["recommendation"]["items"]) >= 6
+
+        best_categories = {i["product"]["category"] for i in first["recommendation"]["items"][:3]}
+        zone = next((z for z in store["zones"] if z["category"] not in best_categories), store["zones"][0])
+        event = {"event_id": f"e2e-{uuid.uuid4().hex}", "type": "dwell", "ts_ms": int(time.time() * 1000),
+                 "visitor_id": "e2e-visitor", "zone_id": zone["zone_id"], "dwell_ms": 40_000}  # fmt: skip
+        headers = {"Authorization": f"Bearer {camera_token}"}
+        async with httpx.AsyncClient(base_url=stack.base_url) as client:
+            response = await client.post("/events", json=[event], headers=headers)
+            assert response.status_code == 202 and response.json()["accepted"] == 1
+            screen = await next_screen(ws, timeout=1.0)
+            while screen["causeEventId"] != event["event_id"]:
+                screen = await next_screen(ws, timeout=1.0)
+
+            top = screen["recommendation"]["items"][:3]
+            assert screen["audience"] == "PERSONAL"
+            assert [i["product"]["category"] for i in top] == [zone["category"]] * 3
+            assert top[0]["reason"] == f"因为你在{zone['name']}停留了40秒"
+            assert screen["recommendation"]["recId"] != first["recommendation"]["recId"]
+
+            features_key = "f:subj:v:e2e-visitor"
+            kv = redis.Redis.from_url(stack.run_info["kv_url"])
+            before = kv.hgetall(features_key)
+            again = await client.post("/events", json=[event], headers=headers)
+            assert again.json()["results"][0]["status"] == "duplicate"
+            await asyncio.sleep(0.5)
+            assert kv.hgetall(features_key) == before
+            kv.close()
+
+
+def test_bad_input_is_refused_with_reasons_and_the_stack_keeps_serving(stack: Stack) -> None:
+    store, screen_id, _ = store_devices(stack)
+    camera_token = next(d["token"] for d in store["devices"] if d["kind"] == "camera")
+    auth = {"Authorization": f"Bearer {camera_token}"}
+    assert (
+        httpx.post(f"{stack.base_url}/events", json=[], headers={"Authorization": "Bearer nope"}).status_code
+        == 401
+    )
+    malformed = httpx.post(f"{stack.base_url}/events", content=b"[{", headers=auth)
+    assert malformed.status_code == 400 and "malformed JSON" in malformed.json()["error"]
+    other_store = {"event_id": f"x-{uuid.uuid4().hex}", "type": "dwell", "ts_ms": int(time.time() * 1000),
+                   "store_id": "store-999", "visitor_id": "v", "zone_id": "z", "dwell_ms": 1}  # fmt: skip
+    mixed = httpx.post(f"{stack.base_url}/events", json=[other_store, {"type": "face"}], headers=auth).json()
+    assert [r["status"] for r in mixed["results"]] == ["rejected", "rejected"]
+    assert "belongs to store" in mixed["results"][0]["reason"]
+    assert httpx.get(f"{stack.base_url}/readyz").json()["ready"] is True
+    assert "guang_events_received_total" in httpx.get(f"{stack.base_url}/metrics").text
+    page = httpx.get(f"{stack.base_url}/screen/{screen_id}")
+    assert page.status_code == 200 and "graphql-transport-ws" in page.text
+
+
+def test_ctrl_c_leaves_no_process_and_a_second_start_is_quick_without_re_embedding(stack: Stack) -> None:
+    info = stack.run_info
+    pids = [info["pid"], *info["children"].values()]
+    assert set(info["children"]) == {"valkey", "secantusdb", "dataflow"}
+    assert stack.interrupt() == 0
+    assert_all_gone(pids)
+
+    again, seconds_to_health = start_stack(stack.data_dir, free_port(), "second-start.log")
+    try:
+        assert seconds_to_health < 30
+        assert "seeding" not in again.log.read_text()
+    finally:
+        second = again.run_info
+        assert again.interrupt() == 0
+        assert_all_gone([second["pid"], *second["children"].values()])
