@@ -116,8 +116,8 @@ async def test_a_dwell_event_personalises_the_store_screen_within_a_second(stack
             json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {screen_token}"}})
         )
         assert json.loads(await ws.recv())["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "1", "type": "subscribe",
-                                  "payload": {"query": SCREEN_QUERY, "variables": {"d": screen_id}}}))  # fmt: skip
+        subscribe = {"query": SCREEN_QUERY, "variables": {"d": screen_id}}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
         first = await next_screen(ws, timeout=10)
         assert first["audience"] == "STORE_BEST" and len(first["recommendation"]["items"]) >= 6
 

@@ -15,7 +15,7 @@ def dwell(event_id: str, zone: str, ts: int = T0, ms: int = 40_000) -> DwellEven
 
 
 def test_dwell_builds_category_and_sku_interest_with_the_shelf_as_reason() -> None:
-    state, features = update_interest(None, dwell("e1", "z-jeans"), config=CONFIG)
+    _, features = update_interest(None, dwell("e1", "z-jeans"), config=CONFIG)
     assert features is not None
     assert features.category_scores == {"牛仔裤": dwell_weight(40_000)}
     assert features.sku_scores == {"sku-1": 2.0, "sku-2": 2.0}

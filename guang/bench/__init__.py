@@ -1,0 +1,1 @@
+"""Benchmarks: one command each, a table on screen, JSON with figures and machine facts."""
