@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 
 from api import metrics
-from guang.adapters.redis_features import STORE_UPDATES_CHANNEL, RedisFeatureStore
+from guang.adapters.ports import FeatureStore
 from recsys.models import RecList, Surface
 from recsys.service import Recommender
 
@@ -21,7 +20,7 @@ REFRESH_S = 30.0
 class ScreenHub:
     """One Redis subscription for the process; one recommendation per store change, fanned out."""
 
-    def __init__(self, *, recommender: Recommender, features: RedisFeatureStore, items: int) -> None:
+    def __init__(self, *, recommender: Recommender, features: FeatureStore, items: int) -> None:
         self._recommender = recommender
         self._features = features
         self._items = items
@@ -61,23 +60,16 @@ class ScreenHub:
 
     async def _listen(self) -> None:
         while True:
-            pubsub = self._features.pubsub()
             try:
-                await pubsub.subscribe(STORE_UPDATES_CHANNEL)
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        await self._on_change(json.loads(message["data"]))
+                async for change in self._features.store_changes():
+                    await self._on_change(change.store_id)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("screen hub lost its subscription; retrying")
+                log.exception("screen hub lost the feature announcements; retrying")
                 await asyncio.sleep(1.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
 
-    async def _on_change(self, change: dict[str, str]) -> None:
-        store_id = change.get("store_id", "")
+    async def _on_change(self, store_id: str) -> None:
         queues = self._queues.get(store_id)
         if not queues:
             return

@@ -13,7 +13,7 @@ from functools import cached_property
 
 from guang.adapters.engines import start_secantus, start_valkey
 from guang.adapters.mongo_documents import MongoDocumentStore
-from guang.adapters.ports import DocumentStore, TextEncoder, VectorIndex
+from guang.adapters.ports import DocumentStore, FeatureStore, FeatureWriter, TextEncoder, VectorIndex
 from guang.adapters.processes import ChildProcess
 from guang.adapters.redis_bus import RedisStreamBus, RedisStreamReader
 from guang.adapters.redis_features import RedisFeatureStore, RedisFeatureWriter
@@ -88,7 +88,7 @@ class Container:
         self.settings = settings
 
     @cached_property
-    def features(self) -> RedisFeatureStore:
+    def features(self) -> FeatureStore:
         return RedisFeatureStore(self.settings.kv_url)
 
     @cached_property
@@ -125,7 +125,7 @@ class Container:
         )
         return CachedEncoder(model, self.settings.data_dir / "cache")
 
-    def feature_writer(self) -> RedisFeatureWriter:
+    def feature_writer(self) -> FeatureWriter:
         return RedisFeatureWriter(self.settings.kv_url)
 
     def event_reader(self) -> RedisStreamReader:

@@ -6,8 +6,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from guang.adapters.ports import VectorFilter, VectorHit, VectorIndex, VectorQuery
-from guang.adapters.redis_features import RedisFeatureStore
+from guang.adapters.ports import FeatureStore, VectorFilter, VectorHit, VectorIndex, VectorQuery
 from guang.domain.features import SubjectFeatures
 from guang.services.catalog import Catalog, CatalogProduct
 from recsys.models import Audience, RecItem, RecList, Surface
@@ -27,7 +26,7 @@ class Recommender:
         self,
         *,
         catalog: Catalog,
-        features: RedisFeatureStore,
+        features: FeatureStore,
         vectors: VectorIndex,
         half_life_s: float,
         presence_window_s: float,

@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
 
-from guang.adapters.redis_features import RedisFeatureWriter
+from guang.adapters.ports import FeatureWriter
 from guang.domain.features import SubjectFeatures
 
 
 class _FeaturePartition(StatelessSinkPartition[tuple[str, SubjectFeatures]]):
-    def __init__(self, writer: RedisFeatureWriter) -> None:
+    def __init__(self, writer: FeatureWriter) -> None:
         self._writer = writer
 
     def write_batch(self, items: list[tuple[str, SubjectFeatures]]) -> None:
@@ -25,7 +25,7 @@ class _FeaturePartition(StatelessSinkPartition[tuple[str, SubjectFeatures]]):
 
 
 class FeatureSink(DynamicSink[tuple[str, SubjectFeatures]]):
-    def __init__(self, writer_factory: Callable[[], RedisFeatureWriter]) -> None:
+    def __init__(self, writer_factory: Callable[[], FeatureWriter]) -> None:
         self._writer_factory = writer_factory
 
     def build(self, step_id: str, worker_index: int, worker_count: int) -> _FeaturePartition:

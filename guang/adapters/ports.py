@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+
+from guang.domain.features import SubjectFeatures
 
 Progress = Callable[[int], None]
 """Called with the number of items just finished, for progress bars on long batch work."""
@@ -121,3 +123,38 @@ class EventLogReader(Protocol):
 
     def read_after(self, position: str, count: int) -> list[BusMessage]: ...
     def last_position(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class StoreChange:
+    """The dataflow changed what is known about someone in this store."""
+
+    store_id: str
+    subject_id: str
+    event_id: str | None
+
+
+class FeatureStore(Protocol):
+    """Live features for serving: every request's features in one round trip."""
+
+    async def subjects(self, subject_ids: Sequence[str]) -> list[SubjectFeatures]: ...
+    async def store_context(
+        self, store_id: str, *, since_ms: int, people: int, best: int
+    ) -> tuple[list[SubjectFeatures], list[str]]:
+        """Who was seen in the store since `since_ms` (newest first, with features) and its best sellers."""
+        ...
+
+    async def set_store_best(self, best: Mapping[str, Mapping[str, float]]) -> None: ...
+    def store_changes(self) -> AsyncIterator[StoreChange]:
+        """Announcements from the dataflow, as they happen (fire-and-forget)."""
+        ...
+
+    async def ping(self) -> bool: ...
+    async def close(self) -> None: ...
+
+
+class FeatureWriter(Protocol):
+    """The dataflow's sink side: absolute values, so a replay writes the same thing again."""
+
+    def write(self, updates: Sequence[SubjectFeatures]) -> None: ...
+    def close(self) -> None: ...

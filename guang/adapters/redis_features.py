@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import cast
 
 import redis
 import redis.asyncio as aioredis
 
+from guang.adapters.ports import StoreChange
 from guang.domain.features import LastDwell, SubjectFeatures
 
 STORE_UPDATES_CHANNEL = "guang:store-updates"
@@ -138,8 +139,16 @@ class RedisFeatureStore:
                 pipe.zadd(best_key(store_id), dict(scores))
         await pipe.execute()
 
-    def pubsub(self) -> aioredis.client.PubSub:
-        return self._redis.pubsub()
+    async def store_changes(self) -> AsyncIterator[StoreChange]:
+        pubsub = self._redis.pubsub()
+        try:
+            await pubsub.subscribe(STORE_UPDATES_CHANNEL)
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    data = json.loads(message["data"])
+                    yield StoreChange(data["store_id"], data["subject_id"], data.get("event_id"))
+        finally:
+            await pubsub.aclose()
 
     async def close(self) -> None:
         await self._redis.aclose()

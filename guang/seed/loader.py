@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from guang.adapters.ports import DocumentStore, Progress, TextEncoder, VectorIndex, VectorPoint
-from guang.adapters.redis_features import RedisFeatureStore
+from guang.adapters.ports import DocumentStore, FeatureStore, Progress, TextEncoder, VectorIndex, VectorPoint
 from guang.seed.generator import SeedData
 from guang.services.catalog import point_id
 from guang.services.devices import issue_token, token_hash
@@ -82,7 +81,7 @@ async def load(
     *,
     documents: DocumentStore,
     vectors: VectorIndex,
-    features: RedisFeatureStore,
+    features: FeatureStore,
     encoder: TextEncoder,
     secret: str,
     progress: ProgressFactory,

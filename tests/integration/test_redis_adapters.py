@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-import time
 import uuid
 
-from redis.asyncio.client import PubSub
+import redis.asyncio
 
+from guang.adapters.ports import StoreChange
 from guang.adapters.redis_bus import START, RedisStreamBus, RedisStreamReader
-from guang.adapters.redis_features import RedisFeatureStore, RedisFeatureWriter
+from guang.adapters.redis_features import STORE_UPDATES_CHANNEL, RedisFeatureStore, RedisFeatureWriter
 from guang.domain.features import LastDwell, SubjectFeatures
 
 
@@ -52,8 +53,8 @@ async def test_features_written_by_the_dataflow_are_read_back_with_presence(any_
         store_id=store,
         last_event_id="e1",
     )
-    pubsub = reader.pubsub()
-    await pubsub.subscribe("guang:store-updates")
+    announced = asyncio.create_task(_changes_for(reader, store, count=2))
+    await _until_subscribed(any_redis_url)
     writer.write([features])
     audience, _ = await reader.store_context(store, since_ms=0, people=3, best=5)
     assert audience == [features]
@@ -64,21 +65,27 @@ async def test_features_written_by_the_dataflow_are_read_back_with_presence(any_
     audience, _ = await reader.store_context(store, since_ms=0, people=3, best=5)
     assert audience == []
 
-    announced = await _messages(pubsub, 2)
-    assert [json.loads(m)["store_id"] for m in announced] == [store, store]
-    await pubsub.aclose()
+    changes = await asyncio.wait_for(announced, timeout=5)
+    assert [(c.subject_id, c.event_id) for c in changes] == [("v:alice", "e1"), ("v:alice", None)]
     await reader.close()
     writer.close()
 
 
-async def _messages(pubsub: PubSub, count: int, timeout_s: float = 3.0) -> list[bytes]:
-    received: list[bytes] = []
-    deadline = time.monotonic() + timeout_s
-    while len(received) < count and time.monotonic() < deadline:
-        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
-        if message is not None:
-            received.append(message["data"])
-    return received
+async def _changes_for(reader: RedisFeatureStore, store: str, count: int) -> list[StoreChange]:
+    seen: list[StoreChange] = []
+    async for change in reader.store_changes():
+        if change.store_id == store:
+            seen.append(change)
+            if len(seen) == count:
+                break
+    return seen
+
+
+async def _until_subscribed(url: str) -> None:
+    raw = redis.asyncio.Redis.from_url(url)
+    while not (await raw.pubsub_numsub(STORE_UPDATES_CHANNEL))[0][1]:
+        await asyncio.sleep(0.01)
+    await raw.aclose()
 
 
 async def test_store_best_sellers_come_back_best_first(any_redis_url: str) -> None:

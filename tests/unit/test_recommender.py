@@ -1,0 +1,123 @@
+"""The recommender's choices with in-memory fakes of the feature store and the vector index."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+
+import numpy as np
+
+from guang.adapters.ports import Progress, StoreChange, VectorHit, VectorPoint, VectorQuery
+from guang.domain.features import LastDwell, SubjectFeatures
+from guang.services.catalog import Catalog, CatalogProduct, CatalogStore, CatalogZone
+from recsys.models import Audience
+from recsys.service import Recommender
+
+CATEGORIES = {"牛仔裤": np.array([1.0, 0.0]), "外套": np.array([0.0, 1.0])}
+
+
+class FakeVectors:
+    """Exact cosine search over a handful of points, honouring the store and category filters."""
+
+    def __init__(self, points: list[VectorPoint]) -> None:
+        self.points = points
+
+    def ensure_collection(self, dim: int) -> None: ...
+    def upsert(self, points: Sequence[VectorPoint], progress: Progress | None = None) -> None: ...
+    def count(self) -> int:
+        return len(self.points)
+
+    def optimize(self) -> None: ...
+    def close(self) -> None: ...
+
+    def search_many(self, queries: Sequence[VectorQuery]) -> list[list[VectorHit]]:
+        results = []
+        for q in queries:
+            ok = [
+                p for p in self.points
+                if (not q.filter.store_id or q.filter.store_id in p.payload["store_ids"])
+                and (not q.filter.categories or p.payload["category"] in q.filter.categories)
+            ]  # fmt: skip
+            scored = sorted(ok, key=lambda p: -float(np.dot(p.vector, q.vector)))[: q.limit]
+            results.append([VectorHit(p.id, float(np.dot(p.vector, q.vector)), p.payload) for p in scored])
+        return results
+
+
+class FakeFeatures:
+    def __init__(self, present: list[SubjectFeatures], best: list[str]) -> None:
+        self.present, self.best = present, best
+
+    async def subjects(self, subject_ids: Sequence[str]) -> list[SubjectFeatures]:
+        return [f for f in self.present if f.subject_id in subject_ids]
+
+    async def store_context(
+        self, store_id: str, *, since_ms: int, people: int, best: int
+    ) -> tuple[list[SubjectFeatures], list[str]]:
+        return [f for f in self.present if f.ts_ms >= since_ms][:people], self.best[:best]
+
+    async def set_store_best(self, best: Mapping[str, Mapping[str, float]]) -> None: ...
+    async def store_changes(self) -> AsyncIterator[StoreChange]:
+        return
+        yield
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None: ...
+
+
+def catalog_and_vectors() -> tuple[Catalog, FakeVectors]:
+    products, points = [], []
+    for n in range(1, 21):
+        category = "牛仔裤" if n % 2 else "外套"
+        in_store = ["s1"] if n <= 16 else ["s2"]
+        products.append(
+            CatalogProduct(f"sku-{n:06d}", n, f"商品{n}", category, "b1", "品牌", "all", 9900, 100 - n)
+        )
+        jitter = np.array([0.05 * n, 0.0]) if category == "外套" else np.array([0.0, 0.05 * n])
+        vector = CATEGORIES[category] + jitter
+        points.append(VectorPoint(n, (vector / np.linalg.norm(vector)).tolist(),
+                                  {"category": category, "store_ids": in_store}))  # fmt: skip
+    catalog = Catalog(
+        products,
+        [CatalogStore("s1", "店一", "b1", "m1")],
+        [CatalogZone("z-coat", "s1", "外套区", "外套")],
+        CATEGORIES,
+    )
+    return catalog, FakeVectors(points)
+
+
+def recommender(present: list[SubjectFeatures], best: list[str]) -> Recommender:
+    catalog, vectors = catalog_and_vectors()
+    return Recommender(
+        catalog=catalog,
+        features=FakeFeatures(present, best),
+        vectors=vectors,
+        half_life_s=600,
+        presence_window_s=120,
+    )
+
+
+async def test_nobody_known_shows_the_store_best_sellers() -> None:
+    recs = await recommender([], best=["sku-000003", "sku-000001"]).for_store("s1", limit=6)
+    assert recs.audience is Audience.STORE_BEST
+    assert [i.product.id for i in recs.items] == ["sku-000001", "sku-000003"]
+    assert all(i.reason == "本店热销" for i in recs.items)
+
+
+async def test_a_shopper_at_the_coat_wall_gets_coats_in_stock_here_with_the_reason() -> None:
+    shopper = SubjectFeatures(
+        subject_id="v:1",
+        ts_ms=int(time.time() * 1000),
+        category_scores={"外套": 4.0},
+        last_dwell=LastDwell("s1", "z-coat", "外套", 40_000),
+        store_id="s1",
+        last_event_id="e9",
+    )
+    recs = await recommender([shopper], best=["sku-000001"]).for_store("s1", limit=6)
+    assert recs.audience is Audience.PERSONAL and recs.cause_event_id == "e9"
+    assert len(recs.items) == 6
+    assert {i.product.category for i in recs.items} == {"外套"}
+    assert all(int(i.product.id[-2:]) <= 16 for i in recs.items), "only items in stock at this store"
+    assert recs.items[0].reason == "因为你在外套区停留了40秒"
+    assert recs.rec_id.startswith("rec_")
