@@ -125,6 +125,10 @@ class Container:
         )
         return CachedEncoder(model, self.settings.data_dir / "cache")
 
+    def release_encoder(self) -> None:
+        """Free the model's memory once the bulk embedding is done."""
+        self.__dict__.pop("encoder", None)
+
     def feature_writer(self) -> FeatureWriter:
         return RedisFeatureWriter(self.settings.kv_url)
 

@@ -61,6 +61,7 @@ async def ensure_seeded(container: Container, *, seed: int, scale: float, reset:
         progress=progress_factory(),
         meta={"seed": seed, "scale": scale, "model": container.settings.text_model_name},
     )
+    container.release_encoder()
     counts = ", ".join(f"{k} {v}" for k, v in data.counts().items())
     console.print(f"seeded in {time.monotonic() - started:.0f}s: {counts}")
     return True

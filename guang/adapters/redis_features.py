@@ -14,6 +14,7 @@ from guang.domain.features import LastDwell, SubjectFeatures
 
 STORE_UPDATES_CHANNEL = "guang:store-updates"
 SUBJECT_TTL_S = 30 * 24 * 3600
+PRESENCE_RETENTION_MS = 24 * 3600 * 1000
 
 
 def subject_key(subject_id: str) -> str:
@@ -75,6 +76,9 @@ class RedisFeatureWriter:
             pipe.expire(key, SUBJECT_TTL_S)
             if features.store_id and features.present:
                 pipe.zadd(presence_key(features.store_id), {features.subject_id: features.ts_ms}, gt=True)
+                pipe.zremrangebyscore(
+                    presence_key(features.store_id), "-inf", features.ts_ms - PRESENCE_RETENTION_MS
+                )
             elif features.store_id:
                 pipe.zrem(presence_key(features.store_id), features.subject_id)
         for store_id, features in _latest_per_store(updates).items():
