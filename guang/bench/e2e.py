@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -23,37 +19,11 @@ import httpx
 import redis
 import websockets
 
-from guang.adapters.processes import free_port
 from guang.bench.report import machine_facts, percentiles_ms, write_report
+from guang.bench.stack import DemoStack
 
 BUDGET_P99_MS = 150.0
 SCREEN_QUERY = "subscription S($d: String!) { screen(deviceId: $d) { causeEventId } }"
-
-
-def _start(data_dir: Path, port: int, scale: float) -> subprocess.Popen[bytes]:
-    log = (data_dir.parent / "stack.log").open("wb")
-    guang = str(Path(sys.executable).with_name("guang"))
-    argv = [
-        guang,
-        "demo",
-        "--no-simulate",
-        "--scale",
-        str(scale),
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data_dir),
-    ]
-    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"the stack did not start; see {data_dir.parent / 'stack.log'}")
 
 
 def _floors(base_url: str, kv_url: str, rounds: int = 300) -> dict[str, Any]:
@@ -120,17 +90,12 @@ async def _measure(base_url: str, credentials: dict[str, Any], events: int) -> t
 def main(*, json_path: Path, events: int, scale: float) -> None:
     data_dir = (json_path.parent / "e2e-stack" / "data").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    process = _start(data_dir, port, scale)
+    stack = DemoStack.start(data_dir, scale=scale, log=data_dir.parent / "stack.log")
     try:
-        run_info = json.loads((data_dir / "run.json").read_text())
-        credentials = json.loads((data_dir / "demo-credentials.json").read_text())
-        floors = _floors(base_url, run_info["kv_url"])
-        latencies, missed = asyncio.run(_measure(base_url, credentials, events))
+        floors = _floors(stack.base_url, stack.run_info["kv_url"])
+        latencies, missed = asyncio.run(_measure(stack.base_url, stack.credentials, events))
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=60)
+        stack.interrupt()
     figures = percentiles_ms(latencies)
     floor_p50 = floors["http_healthz"]["p50_ms"]
     report = {

@@ -5,13 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,57 +16,15 @@ import pytest
 import redis
 import websockets
 
-from guang.adapters.processes import free_port
+from guang.bench.stack import DemoStack
 
 pytestmark = pytest.mark.e2e
-GUANG = str(Path(sys.executable).with_name("guang"))
 SCREEN_QUERY = """subscription S($d: String!) { screen(deviceId: $d) { audience causeEventId
   recommendation { recId items { score reason product { id category } } } } }"""
 
 
-@dataclass
-class Stack:
-    process: subprocess.Popen[bytes]
-    base_url: str
-    data_dir: Path
-    log: Path
-
-    @property
-    def run_info(self) -> dict[str, Any]:
-        return json.loads((self.data_dir / "run.json").read_text())
-
-    @property
-    def credentials(self) -> dict[str, Any]:
-        return json.loads((self.data_dir / "demo-credentials.json").read_text())
-
-    def interrupt(self) -> int:
-        """Ctrl-C, as a terminal sends it: SIGINT to the whole foreground process group."""
-        os.killpg(self.process.pid, signal.SIGINT)
-        return self.process.wait(timeout=60)
-
-
-def start_stack(data_dir: Path, port: int, log_name: str) -> tuple[Stack, float]:
-    log = data_dir.parent / log_name
-    started = time.monotonic()
-    process = subprocess.Popen(
-        [GUANG, "demo", "--no-simulate", "--scale", "0.02", "--port", str(port), "--data-dir", str(data_dir)],
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    stack = Stack(process, f"http://127.0.0.1:{port}", data_dir, log)
-    deadline = started + 300
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"guang demo exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{stack.base_url}/healthz", timeout=1).status_code == 200:
-                return stack, time.monotonic() - started
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise AssertionError(f"no /healthz within 300 s:\n{log.read_text()[-3000:]}")
+def start_stack(data_dir: Path, log_name: str) -> DemoStack:
+    return DemoStack.start(data_dir, scale=0.02, log=data_dir.parent / log_name, timeout_s=300)
 
 
 def assert_all_gone(pids: list[int]) -> None:
@@ -84,15 +38,14 @@ def assert_all_gone(pids: list[int]) -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
     data_dir = tmp_path_factory.mktemp("demo") / "data"
-    running, _ = start_stack(data_dir, free_port(), "first-start.log")
+    running = start_stack(data_dir, "first-start.log")
     yield running
-    if running.process.poll() is None:
-        running.interrupt()
+    running.interrupt()
 
 
-def store_devices(stack: Stack) -> tuple[dict[str, Any], str, str]:
+def store_devices(stack: DemoStack) -> tuple[dict[str, Any], str, str]:
     store = stack.credentials["stores"][0]
     tokens = {d["kind"]: d for d in store["devices"]}
     return store, tokens["screen"]["device_id"], tokens["screen"]["token"]
@@ -105,7 +58,7 @@ async def next_screen(ws: websockets.ClientConnection, timeout: float) -> dict[s
     return screen
 
 
-async def test_a_dwell_event_personalises_the_store_screen_within_a_second(stack: Stack) -> None:
+async def test_a_dwell_event_personalises_the_store_screen_within_a_second(stack: DemoStack) -> None:
     store, screen_id, screen_token = store_devices(stack)
     camera_token = next(d["token"] for d in store["devices"] if d["kind"] == "camera")
     ws_url = stack.base_url.replace("http", "ws") + "/graphql"
@@ -149,7 +102,7 @@ async def test_a_dwell_event_personalises_the_store_screen_within_a_second(stack
             kv.close()
 
 
-def test_bad_input_is_refused_with_reasons_and_the_stack_keeps_serving(stack: Stack) -> None:
+def test_bad_input_is_refused_with_reasons_and_the_stack_keeps_serving(stack: DemoStack) -> None:
     store, screen_id, _ = store_devices(stack)
     camera_token = next(d["token"] for d in store["devices"] if d["kind"] == "camera")
     auth = {"Authorization": f"Bearer {camera_token}"}
@@ -170,16 +123,16 @@ def test_bad_input_is_refused_with_reasons_and_the_stack_keeps_serving(stack: St
     assert page.status_code == 200 and "graphql-transport-ws" in page.text
 
 
-def test_ctrl_c_leaves_no_process_and_a_second_start_is_quick_without_re_embedding(stack: Stack) -> None:
+def test_ctrl_c_leaves_no_process_and_a_second_start_is_quick_without_re_embedding(stack: DemoStack) -> None:
     info = stack.run_info
     pids = [info["pid"], *info["children"].values()]
     assert set(info["children"]) == {"valkey", "secantusdb", "dataflow"}
     assert stack.interrupt() == 0
     assert_all_gone(pids)
 
-    again, seconds_to_health = start_stack(stack.data_dir, free_port(), "second-start.log")
+    again = start_stack(stack.data_dir, "second-start.log")
     try:
-        assert seconds_to_health < 30
+        assert again.seconds_to_health < 30
         assert "seeding" not in again.log.read_text()
     finally:
         second = again.run_info
