@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from guang.domain.events import DwellEvent, Event, FaceEvent
 from guang.domain.features import LastDwell, SubjectFeatures, decay_factor, decayed, top
@@ -36,45 +36,18 @@ def dwell_weight(dwell_ms: int) -> float:
     return min(dwell_ms, DWELL_CAP_MS) / DWELL_UNIT_MS
 
 
-def _advance(features: SubjectFeatures, ts_ms: int, half_life_s: float) -> tuple[SubjectFeatures, float]:
-    """Move features forward to `ts_ms`; return them and the weight factor for an event at `ts_ms`."""
-    if ts_ms >= features.ts_ms:
-        factor = decay_factor(ts_ms - features.ts_ms, half_life_s)
-        moved = replace(
-            features,
-            ts_ms=ts_ms,
-            category_scores=decayed(features.category_scores, factor),
-            sku_scores=decayed(features.sku_scores, factor),
-        )
-        return moved, 1.0
-    return features, decay_factor(features.ts_ms - ts_ms, half_life_s)
-
-
-def _apply_dwell(
-    features: SubjectFeatures, event: DwellEvent, weight: float, category: str
-) -> SubjectFeatures:
-    categories = dict(features.category_scores)
-    categories[category] = categories.get(category, 0.0) + weight
-    skus = dict(features.sku_scores)
-    for sku in event.sku_ids:
-        skus[sku] = skus.get(sku, 0.0) + weight / len(event.sku_ids)
-    last = features.last_dwell
-    if event.ts_ms >= features.ts_ms or last is None:
-        last = LastDwell(
-            store_id=event.store_id or "", zone_id=event.zone_id, category=category, dwell_ms=event.dwell_ms
-        )
-    return replace(
-        features,
-        category_scores=top(categories, MAX_CATEGORIES),
-        sku_scores=top(skus, MAX_SKUS),
-        last_dwell=last,
-    )
+def _add(scores: dict[str, float], key: str, weight: float) -> None:
+    scores[key] = scores.get(key, 0.0) + weight
 
 
 def update_interest(
     state: SubjectState | None, event: Event, *, config: InterestConfig
 ) -> tuple[SubjectState | None, SubjectFeatures | None]:
-    """Fold one event into a subject's interest; emit the new features, or None when nothing changed."""
+    """Fold one event into a subject's interest; emit the new features, or None when nothing changed.
+
+    Scores decay with event time. A late event (older than what is known) adds its weight already
+    decayed to the subject's clock and does not move that clock back.
+    """
     if not isinstance(event, DwellEvent | FaceEvent):
         return state, None
     if state is None:
@@ -82,14 +55,33 @@ def update_interest(
     if event.event_id in state.seen:
         return state, None
     state.seen.append(event.event_id)
-    features, weight = _advance(state.features, event.ts_ms, config.half_life_s)
-    if isinstance(event, DwellEvent):
-        category = config.zone_categories.get(event.zone_id)
-        if category is not None:
-            features = _apply_dwell(features, event, weight * dwell_weight(event.dwell_ms), category)
-    is_newest = event.ts_ms >= state.features.ts_ms
-    if is_newest:
-        left = isinstance(event, FaceEvent) and event.action == "exit"
-        features = replace(features, store_id=event.store_id, present=not left, last_event_id=event.event_id)
-    state.features = features
-    return state, features
+    old = state.features
+    newest = event.ts_ms >= old.ts_ms
+    if newest:
+        factor = decay_factor(event.ts_ms - old.ts_ms, config.half_life_s)
+        categories, skus, weight = decayed(old.category_scores, factor), decayed(old.sku_scores, factor), 1.0
+    else:
+        categories, skus = dict(old.category_scores), dict(old.sku_scores)
+        weight = decay_factor(old.ts_ms - event.ts_ms, config.half_life_s)
+    last_dwell = old.last_dwell
+    category = config.zone_categories.get(event.zone_id) if isinstance(event, DwellEvent) else None
+    if isinstance(event, DwellEvent) and category is not None:
+        weight *= dwell_weight(event.dwell_ms)
+        _add(categories, category, weight)
+        for sku in event.sku_ids:
+            _add(skus, sku, weight / len(event.sku_ids))
+        categories, skus = top(categories, MAX_CATEGORIES), top(skus, MAX_SKUS)
+        if newest or last_dwell is None:
+            last_dwell = LastDwell(event.store_id or "", event.zone_id, category, event.dwell_ms)
+    left = isinstance(event, FaceEvent) and event.action == "exit"
+    state.features = SubjectFeatures(
+        subject_id=old.subject_id,
+        ts_ms=max(event.ts_ms, old.ts_ms),
+        category_scores=categories,
+        sku_scores=skus,
+        last_dwell=last_dwell,
+        store_id=event.store_id if newest else old.store_id,
+        present=not left if newest else old.present,
+        last_event_id=event.event_id if newest else old.last_event_id,
+    )
+    return state, state.features

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import cast
 
@@ -29,33 +30,43 @@ def best_key(store_id: str) -> str:
     return f"f:store:{store_id}:best"
 
 
-def _encode(features: SubjectFeatures) -> dict[str, str]:
-    fields = {"t": str(features.ts_ms)}
-    fields.update({f"c:{k}": repr(v) for k, v in features.category_scores.items()})
-    fields.update({f"k:{k}": repr(v) for k, v in features.sku_scores.items()})
+def encode_features(features: SubjectFeatures) -> str:
+    """One compact JSON value per subject: one write, one read."""
+    blob: dict[str, object] = {"t": features.ts_ms, "c": features.category_scores, "k": features.sku_scores}
     if features.last_dwell is not None:
-        fields["ld"] = json.dumps(features.last_dwell.__dict__, ensure_ascii=False)
+        blob["ld"] = features.last_dwell.__dict__
     if features.store_id:
-        fields["s"] = features.store_id
+        blob["s"] = features.store_id
+    if not features.present:
+        blob["gone"] = 1
     if features.last_event_id:
-        fields["e"] = features.last_event_id
-    return fields
+        blob["e"] = features.last_event_id
+    return json.dumps(blob, ensure_ascii=False, separators=(",", ":"))
 
 
-def _decode(subject_id: str, raw: Mapping[bytes, bytes]) -> SubjectFeatures | None:
+def decode_features(subject_id: str, raw: bytes | str | None) -> SubjectFeatures | None:
     if not raw:
         return None
-    fields = {k.decode(): v.decode() for k, v in raw.items()}
-    last = json.loads(fields["ld"]) if "ld" in fields else None
+    blob = json.loads(raw)
+    last = blob.get("ld")
     return SubjectFeatures(
         subject_id=subject_id,
-        ts_ms=int(fields.get("t", "0")),
-        category_scores={k[2:]: float(v) for k, v in fields.items() if k.startswith("c:")},
-        sku_scores={k[2:]: float(v) for k, v in fields.items() if k.startswith("k:")},
+        ts_ms=int(blob["t"]),
+        category_scores=blob.get("c", {}),
+        sku_scores=blob.get("k", {}),
         last_dwell=LastDwell(**last) if last else None,
-        store_id=fields.get("s"),
-        last_event_id=fields.get("e"),
+        store_id=blob.get("s"),
+        present=not blob.get("gone"),
+        last_event_id=blob.get("e"),
     )
+
+
+_SET_MANY = """
+for i = 2, #ARGV, 2 do
+  redis.call('SET', ARGV[i], ARGV[i + 1], 'EX', ARGV[1])
+end
+return #ARGV / 2
+"""
 
 
 class RedisFeatureWriter:
@@ -63,24 +74,30 @@ class RedisFeatureWriter:
 
     def __init__(self, url: str) -> None:
         self._redis = redis.Redis.from_url(url)
+        self._set_many = self._redis.register_script(_SET_MANY)
 
     def write(self, updates: Sequence[SubjectFeatures]) -> None:
-        """Replace each subject's features, mark presence, and announce the change, in one round trip."""
+        """Replace each subject's features, update presence and announce changes: one round trip per batch."""
         if not updates:
             return
         pipe = self._redis.pipeline(transaction=False)
+        args: list[str | int] = [SUBJECT_TTL_S]
+        here: dict[str, dict[str, int]] = defaultdict(dict)
+        gone: dict[str, list[str]] = defaultdict(list)
         for features in updates:
-            key = subject_key(features.subject_id)
-            pipe.delete(key)
-            pipe.hset(key, mapping=_encode(features))  # type: ignore[arg-type]
-            pipe.expire(key, SUBJECT_TTL_S)
+            args += [subject_key(features.subject_id), encode_features(features)]
             if features.store_id and features.present:
-                pipe.zadd(presence_key(features.store_id), {features.subject_id: features.ts_ms}, gt=True)
-                pipe.zremrangebyscore(
-                    presence_key(features.store_id), "-inf", features.ts_ms - PRESENCE_RETENTION_MS
-                )
+                here[features.store_id][features.subject_id] = features.ts_ms
             elif features.store_id:
-                pipe.zrem(presence_key(features.store_id), features.subject_id)
+                gone[features.store_id].append(features.subject_id)
+        self._set_many(args=args, client=pipe)
+        for store_id, members in here.items():
+            pipe.zadd(presence_key(store_id), members, gt=True)
+            pipe.zremrangebyscore(
+                presence_key(store_id), "-inf", max(members.values()) - PRESENCE_RETENTION_MS
+            )
+        for store_id, subjects in gone.items():
+            pipe.zrem(presence_key(store_id), *subjects)
         for store_id, features in _latest_per_store(updates).items():
             message = {
                 "store_id": store_id,
@@ -116,11 +133,10 @@ class RedisFeatureStore:
             return False
 
     async def subjects(self, subject_ids: Sequence[str]) -> list[SubjectFeatures]:
-        pipe = self._redis.pipeline(transaction=False)
-        for subject_id in subject_ids:
-            pipe.hgetall(subject_key(subject_id))
-        rows = await pipe.execute()
-        decoded = (_decode(s, raw) for s, raw in zip(subject_ids, rows, strict=True))
+        if not subject_ids:
+            return []
+        rows = await self._redis.mget([subject_key(s) for s in subject_ids])
+        decoded = (decode_features(s, raw) for s, raw in zip(subject_ids, rows, strict=True))
         return [f for f in decoded if f is not None]
 
     async def store_context(
