@@ -21,5 +21,15 @@ recommendation_seconds = Histogram(
     buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
     registry=registry,
 )
+dataflow_lag_events = Gauge(
+    "guang_dataflow_lag_events",
+    "Bus entries the dataflow has not read yet (capped at 100k)",
+    registry=registry,
+)
+dataflow_lag_seconds = Gauge(
+    "guang_dataflow_lag_seconds",
+    "How far the dataflow's read position is behind the newest event",
+    registry=registry,
+)
 screens_connected = Gauge("guang_screens_connected", "Screen subscriptions open", registry=registry)
 screen_updates = Counter("guang_screen_updates_total", "Updates pushed to screens", registry=registry)

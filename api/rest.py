@@ -83,7 +83,10 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Prometheus metrics")
-async def prometheus_metrics() -> Response:
+async def prometheus_metrics(request: Request) -> Response:
+    behind, seconds = await app_services(request).container.bus.lag()
+    metrics.dataflow_lag_events.set(behind)
+    metrics.dataflow_lag_seconds.set(seconds)
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

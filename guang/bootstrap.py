@@ -13,9 +13,16 @@ from functools import cached_property
 
 from guang.adapters.engines import start_secantus, start_valkey
 from guang.adapters.mongo_documents import MongoDocumentStore
-from guang.adapters.ports import DocumentStore, FeatureStore, FeatureWriter, TextEncoder, VectorIndex
+from guang.adapters.ports import (
+    DocumentStore,
+    EventBus,
+    FeatureStore,
+    FeatureWriter,
+    TextEncoder,
+    VectorIndex,
+)
 from guang.adapters.processes import ChildProcess
-from guang.adapters.redis_bus import RedisStreamBus, RedisStreamReader
+from guang.adapters.redis_bus import RedisDeadLetters, RedisStreamBus, RedisStreamReader
 from guang.adapters.redis_features import RedisFeatureStore, RedisFeatureWriter
 from guang.settings import Settings
 
@@ -92,7 +99,7 @@ class Container:
         return RedisFeatureStore(self.settings.kv_url)
 
     @cached_property
-    def bus(self) -> RedisStreamBus:
+    def bus(self) -> EventBus:
         s = self.settings
         return RedisStreamBus(
             s.bus_url,
@@ -131,6 +138,9 @@ class Container:
 
     def feature_writer(self) -> FeatureWriter:
         return RedisFeatureWriter(self.settings.kv_url)
+
+    def dead_letters(self) -> RedisDeadLetters:
+        return RedisDeadLetters(self.settings.bus_url, stream=self.settings.dead_letter_stream)
 
     def event_reader(self) -> RedisStreamReader:
         return RedisStreamReader(self.settings.bus_url, stream=self.settings.events_stream)

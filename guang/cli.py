@@ -113,3 +113,17 @@ def bench_e2e(
     from guang.bench.e2e import main
 
     main(json_path=json_path, events=events, scale=scale)
+
+
+@bench_app.command("stream")
+def bench_stream(
+    json_path: Annotated[Path, typer.Option("--json", help="where to write the results")] = Path(
+        ".guang/bench/stream.json"
+    ),
+    events: Annotated[int, typer.Option(help="events pre-filled into the stream")] = 200_000,
+    latency_events: Annotated[int, typer.Option(help="dwell events timed one at a time")] = 1000,
+) -> None:
+    """Dataflow events/s per worker vs a bare Bytewax pass-through, and event → feature latency."""
+    from guang.bench.stream import main
+
+    main(json_path=json_path, events=events, latency_events=latency_events)

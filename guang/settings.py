@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     event_dedupe_ttl_s: int = 7 * 24 * 3600
     interest_half_life_s: float = 1800.0
     presence_window_s: float = 120.0
+    allowed_lateness_s: float = 600.0
+    max_clock_skew_s: float = 300.0
+    dead_letter_stream: str = "guang:events:dead"
     screen_items: int = 8
     max_batch_events: int = 1000
 

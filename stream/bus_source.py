@@ -6,6 +6,7 @@ run re-reads exactly what its restored state has not seen (at-least-once; steps 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from guang.adapters.ports import BusMessage, EventLogReader
 from guang.adapters.redis_bus import START
 
 IDLE_POLL = timedelta(milliseconds=2)
+COMMIT_EVERY_S = 0.5
 PARTITION = "events"
 
 
@@ -25,13 +27,20 @@ class _BusPartition(StatefulSourcePartition[BusMessage, str]):
         self._batch = batch
         self._stop_at = stop_at
         self._idle = False
+        self._committed_at = 0.0
 
     def next_batch(self) -> list[BusMessage]:
         messages = self._reader.read_after(self._position, self._batch)
         self._idle = not messages
         if messages:
             self._position = messages[-1].position
-        elif self._stop_at is not None and _not_before(self._position, self._stop_at):
+        if time.monotonic() - self._committed_at > COMMIT_EVERY_S:
+            self._reader.commit_position(self._position)
+            self._committed_at = time.monotonic()
+        if messages:
+            return messages
+        if self._stop_at is not None and _not_before(self._position, self._stop_at):
+            self._reader.commit_position(self._position)
             raise StopIteration
         return messages
 

@@ -114,6 +114,10 @@ class EventBus(Protocol):
         """Publish (event_id, json) pairs; an event_id seen before is not appended again."""
         ...
 
+    async def lag(self) -> tuple[int, float]:
+        """Entries the dataflow has not read yet, and how many seconds behind the newest it is."""
+        ...
+
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
 
@@ -123,6 +127,9 @@ class EventLogReader(Protocol):
 
     def read_after(self, position: str, count: int) -> list[BusMessage]: ...
     def last_position(self) -> str: ...
+    def commit_position(self, position: str) -> None:
+        """Record how far the dataflow has read, for the consumer-lag metric."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -157,4 +164,22 @@ class FeatureWriter(Protocol):
     """The dataflow's sink side: absolute values, so a replay writes the same thing again."""
 
     def write(self, updates: Sequence[SubjectFeatures]) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A bus entry the dataflow could not use, kept with the reason instead of being dropped."""
+
+    position: str
+    reason: str
+    data: str
+    event_id: str | None = None
+
+
+class DeadLetterWriter(Protocol):
+    def write(self, letters: Sequence[DeadLetter]) -> None:
+        """Append each letter once (by bus position), so a replay after recovery adds nothing."""
+        ...
+
     def close(self) -> None: ...

@@ -9,6 +9,7 @@ import redis
 from bytewax.testing import run_main
 
 from guang.adapters.mongo_documents import MongoDocumentStore
+from guang.adapters.redis_bus import RedisDeadLetters
 from guang.adapters.redis_features import RedisFeatureStore
 from guang.bootstrap import Container
 from guang.domain.events import DwellEvent, FaceEvent, event_to_json
@@ -29,6 +30,7 @@ def settings_for(valkey_url: str, mongo_uri: str) -> Settings:
         documents_db=f"flow{uuid.uuid4().hex[:8]}",
         events_stream=f"test:flow:{uuid.uuid4().hex}",
         interest_half_life_s=600,
+        dead_letter_stream=f"test:dead:{uuid.uuid4().hex}",
     )
 
 
@@ -66,6 +68,9 @@ def test_dwell_events_become_interest_features_and_replays_change_nothing(
     for event in [*events, events[0]]:  # the bus delivered e1 twice (at-least-once)
         raw.xadd(settings.events_stream, {"e": event_to_json(event)})
     raw.xadd(settings.events_stream, {"e": b"not json"})
+    raw.xadd(
+        settings.events_stream, {"e": event_to_json(dwell("late", "carol", "z-coats", T0 - 11 * 60_000))}
+    )
 
     run_main(build_flow(settings, stop_at_end=True))
     alice = asyncio.run(features_of(settings, "v:alice"))
@@ -73,7 +78,15 @@ def test_dwell_events_become_interest_features_and_replays_change_nothing(
     assert alice["外套"] > alice["牛仔裤"] > 0
     assert set(asyncio.run(features_of(settings, "v:bob"))) == {"外套"}
 
+    assert asyncio.run(features_of(settings, "v:carol")) == {}
+    letters = RedisDeadLetters(settings.bus_url, stream=settings.dead_letter_stream).read()
+    assert [(letter.event_id, letter.reason.split(":")[0]) for letter in letters] == [
+        (None, "undecodable bus entry"),
+        ("late", "too late"),
+    ]
+
     run_main(build_flow(settings, stop_at_end=True))  # a full replay, as after losing the recovery state
     assert asyncio.run(features_of(settings, "v:alice")) == alice
+    assert len(RedisDeadLetters(settings.bus_url, stream=settings.dead_letter_stream).read()) == 2
 
     asyncio.run(Container(settings).documents.drop_database())
