@@ -22,7 +22,7 @@ from guang.adapters.ports import (
     VectorIndex,
 )
 from guang.adapters.processes import ChildProcess
-from guang.adapters.redis_bus import RedisDeadLetters, RedisStreamBus, RedisStreamReader
+from guang.adapters.redis_bus import RedisDeadLetters, RedisSignals, RedisStreamBus, RedisStreamReader
 from guang.adapters.redis_features import RedisFeatureStore, RedisFeatureWriter
 from guang.settings import Settings
 
@@ -79,11 +79,7 @@ def secret_key(settings: Settings) -> str:
 
 def child_environment(settings: Settings) -> dict[str, str]:
     """GUANG_* variables that make a child process see exactly these settings."""
-    env = {}
-    for name, value in settings.model_dump().items():
-        env[f"GUANG_{name.upper()}"] = str(value)
-    env["GUANG_SECRET_KEY"] = secret_key(settings)
-    return env
+    return {f"GUANG_{name.upper()}": str(value) for name, value in settings.model_dump().items()}
 
 
 class Container:
@@ -141,6 +137,9 @@ class Container:
 
     def dead_letters(self) -> RedisDeadLetters:
         return RedisDeadLetters(self.settings.bus_url, stream=self.settings.dead_letter_stream)
+
+    def signals(self) -> RedisSignals:
+        return RedisSignals(self.settings.bus_url, stream=self.settings.signals_stream)
 
     def event_reader(self) -> RedisStreamReader:
         return RedisStreamReader(self.settings.bus_url, stream=self.settings.events_stream)

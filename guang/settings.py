@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     allowed_lateness_s: float = 600.0
     max_clock_skew_s: float = 300.0
     dead_letter_stream: str = "guang:events:dead"
+    signals_stream: str = "guang:signals"
     screen_items: int = 8
     max_batch_events: int = 1000
 

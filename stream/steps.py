@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from guang.domain.events import DwellEvent, Event, FaceEvent
 from guang.domain.features import LastDwell, SubjectFeatures, decay_factor, decayed, top
+from stream.linking import Link, Transfer
 
 MAX_SEEN_EVENT_IDS = 512
 MAX_CATEGORIES = 32
@@ -22,6 +23,9 @@ class SubjectState:
 
     features: SubjectFeatures
     seen: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_SEEN_EVENT_IDS))
+    linked_to: str | None = None
+    """The member this (visitor) subject turned out to be, once linked at the till."""
+    linked_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,3 +89,24 @@ def update_interest(
         last_event_id=event.event_id if newest else old.last_event_id,
     )
     return state, state.features
+
+
+def update_subject(
+    state: SubjectState | None, item: Event | Link, *, config: InterestConfig
+) -> tuple[SubjectState | None, list[SubjectFeatures | Transfer]]:
+    """Interest per subject; a linked visitor's features also travel on to their member."""
+    if isinstance(item, Link):
+        marker = f"link:{item.event_id}:{item.member}"
+        if state is None:
+            state = SubjectState(features=SubjectFeatures(subject_id=item.visitor, ts_ms=item.ts_ms))
+        if marker in state.seen:
+            return state, []
+        state.seen.append(marker)
+        state.linked_to, state.linked_ms = item.member, item.ts_ms
+        return state, [Transfer(item.member, item.visitor, state.features, item.ts_ms)]
+    state, features = update_interest(state, item, config=config)
+    if features is None or state is None:
+        return state, []
+    if state.linked_to is not None:
+        return state, [features, Transfer(state.linked_to, features.subject_id, features, state.linked_ms)]
+    return state, [features]

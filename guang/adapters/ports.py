@@ -9,6 +9,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from guang.domain.features import SubjectFeatures
+from guang.domain.signals import Signal
+from guang.domain.writes import Write
 
 Progress = Callable[[int], None]
 """Called with the number of items just finished, for progress bars on long batch work."""
@@ -164,6 +166,10 @@ class FeatureWriter(Protocol):
     """The dataflow's sink side: absolute values, so a replay writes the same thing again."""
 
     def write(self, updates: Sequence[SubjectFeatures]) -> None: ...
+    def apply(self, writes: Sequence[Write]) -> None:
+        """Apply absolute writes (values, never increments) in order."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -180,6 +186,14 @@ class DeadLetter:
 class DeadLetterWriter(Protocol):
     def write(self, letters: Sequence[DeadLetter]) -> None:
         """Append each letter once (by bus position), so a replay after recovery adds nothing."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class SignalWriter(Protocol):
+    def write(self, signals: Sequence[Signal]) -> None:
+        """Append each signal once (by its dedupe id), so a replay adds nothing."""
         ...
 
     def close(self) -> None: ...

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import cast
 
 import redis
 import redis.asyncio as aioredis
 
 from guang.adapters.ports import BusMessage, DeadLetter, PublishResult
+from guang.domain.signals import Signal
 
 _PUBLISH_ONCE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
@@ -107,55 +108,83 @@ class RedisStreamReader:
         self._redis.close()
 
 
-_DEAD_ONCE = """
+_APPEND_ONCE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*',
-             'reason', ARGV[3], 'data', ARGV[4], 'event_id', ARGV[5], 'position', ARGV[6])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
 end
 return 1
 """
 
 
-class RedisDeadLetters:
-    """The dead-letter stream: what the dataflow could not use, with why, each bus entry at most once."""
+class RedisAppendOnce:
+    """A stream the dataflow appends to at most once per id, so a replay after recovery adds nothing."""
 
     def __init__(self, url: str, *, stream: str, maxlen: int = 100_000, ttl_s: int = 30 * 24 * 3600) -> None:
         self._redis = redis.Redis.from_url(url)
         self._stream = stream
         self._maxlen = maxlen
         self._ttl = ttl_s
-        self._script = self._redis.register_script(_DEAD_ONCE)
+        self._script = self._redis.register_script(_APPEND_ONCE)
 
-    def write(self, letters: Sequence[DeadLetter]) -> None:
-        if not letters:
+    def append(self, entries: Sequence[tuple[str, Mapping[str, str]]]) -> None:
+        if not entries:
             return
         pipe = self._redis.pipeline(transaction=False)
-        for letter in letters:
-            self._script(
-                keys=[f"{self._stream}:seen:{letter.position}", self._stream],
-                args=[
-                    self._ttl,
-                    self._maxlen,
-                    letter.reason,
-                    letter.data,
-                    letter.event_id or "",
-                    letter.position,
-                ],
-                client=pipe,
-            )
+        for once_id, fields in entries:
+            flat = [part for pair in fields.items() for part in pair]
+            keys = [f"{self._stream}:once:{once_id}", self._stream]
+            self._script(keys=keys, args=[self._ttl, self._maxlen, *flat], client=pipe)
         pipe.execute()
 
-    def read(self, count: int = 100) -> list[DeadLetter]:
+    def read(self, count: int = 100) -> list[dict[str, str]]:
         rows = cast(list[tuple[bytes, dict[bytes, bytes]]], self._redis.xrange(self._stream, count=count))
-        return [
-            DeadLetter(
-                position=fields[b"position"].decode(),
-                reason=fields[b"reason"].decode(),
-                data=fields[b"data"].decode(errors="replace"),
-                event_id=fields[b"event_id"].decode() or None,
-            )
-            for _, fields in rows
-        ]
+        return [{k.decode(): v.decode(errors="replace") for k, v in fields.items()} for _, fields in rows]
 
     def close(self) -> None:
         self._redis.close()
+
+
+def _letter_fields(letter: DeadLetter) -> dict[str, str]:
+    return {
+        "reason": letter.reason,
+        "data": letter.data,
+        "event_id": letter.event_id or "",
+        "position": letter.position,
+    }
+
+
+class RedisDeadLetters:
+    """The dead-letter stream: what the dataflow could not use, with why, each bus entry at most once."""
+
+    def __init__(self, url: str, *, stream: str) -> None:
+        self._stream = RedisAppendOnce(url, stream=stream)
+
+    def write(self, letters: Sequence[DeadLetter]) -> None:
+        self._stream.append([(letter.position, _letter_fields(letter)) for letter in letters])
+
+    def read(self, count: int = 100) -> list[DeadLetter]:
+        return [
+            DeadLetter(f["position"], f["reason"], f["data"], f["event_id"] or None)
+            for f in self._stream.read(count)
+        ]
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class RedisSignals:
+    """Derived moments (arrival, parking entry, exit …) for the API to act on, each at most once."""
+
+    def __init__(self, url: str, *, stream: str) -> None:
+        self._stream = RedisAppendOnce(url, stream=stream)
+
+    def write(self, signals: Sequence[Signal]) -> None:
+        self._stream.append(
+            [(s.dedupe_id, {k: "" if v is None else str(v) for k, v in s.__dict__.items()}) for s in signals]
+        )
+
+    def read(self, count: int = 100) -> list[dict[str, str]]:
+        return self._stream.read(count)
+
+    def close(self) -> None:
+        self._stream.close()

@@ -11,23 +11,18 @@ import redis
 import redis.asyncio as aioredis
 
 from guang.adapters.ports import StoreChange
+from guang.domain import keys
 from guang.domain.features import LastDwell, SubjectFeatures
+from guang.domain.writes import Put, Write, ZPut
 
 STORE_UPDATES_CHANNEL = "guang:store-updates"
 SUBJECT_TTL_S = 30 * 24 * 3600
 PRESENCE_RETENTION_MS = 24 * 3600 * 1000
 
 
-def subject_key(subject_id: str) -> str:
-    return f"f:subj:{subject_id}"
-
-
-def presence_key(store_id: str) -> str:
-    return f"f:store:{store_id}:present"
-
-
-def best_key(store_id: str) -> str:
-    return f"f:store:{store_id}:best"
+subject_key = keys.subject
+presence_key = keys.presence
+best_key = keys.store_best
 
 
 def encode_features(features: SubjectFeatures) -> str:
@@ -69,12 +64,54 @@ return #ARGV / 2
 """
 
 
+_APPLY = """
+local n = 0
+for i = 1, #ARGV, 5 do
+  local op, key, a, b, ttl = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  if op == 'S' then redis.call('SET', key, b)
+  elseif op == 'H' then redis.call('HSET', key, a, b)
+  elseif op == 'Z' then redis.call('ZADD', key, b, a)
+  elseif op == 'D' then redis.call('DEL', key)
+  elseif op == 'R' then
+    local kind = redis.call('TYPE', key)['ok']
+    if kind == 'zset' then redis.call('ZREM', key, a)
+    elseif kind == 'hash' then redis.call('HDEL', key, a) end
+  end
+  if ttl ~= '' then redis.call('EXPIRE', key, ttl) end
+  n = n + 1
+end
+return n
+"""
+
+
+def _flatten(writes: Sequence[Write]) -> list[str | int | float]:
+    args: list[str | int | float] = []
+    for w in writes:
+        ttl: str | int = ""
+        if isinstance(w, Put):
+            ttl = w.ttl_s or ""
+            args += ["S", w.key, "", w.value, ttl] if w.field is None else ["H", w.key, w.field, w.value, ttl]
+        elif isinstance(w, ZPut):
+            args += ["Z", w.key, w.member, w.score, w.ttl_s or ""]
+        elif w.member is None:
+            args += ["D", w.key, "", "", ""]
+        else:
+            args += ["R", w.key, w.member, "", ""]
+    return args
+
+
 class RedisFeatureWriter:
     """Synchronous writer for the dataflow sink. Writes absolute values, so replays are harmless."""
 
     def __init__(self, url: str) -> None:
         self._redis = redis.Redis.from_url(url)
         self._set_many = self._redis.register_script(_SET_MANY)
+        self._apply = self._redis.register_script(_APPLY)
+
+    def apply(self, writes: Sequence[Write]) -> None:
+        """Apply absolute writes in order, in one round trip."""
+        if writes:
+            self._apply(args=_flatten(writes))
 
     def write(self, updates: Sequence[SubjectFeatures]) -> None:
         """Replace each subject's features, update presence and announce changes: one round trip per batch."""

@@ -56,13 +56,14 @@ class Store(Domain):
 
 
 class Zone(Domain):
-    """A shelf area of a store watched by a camera; the unit of dwell."""
+    """An area of a store watched by a camera: a shelf (the unit of dwell) or the till."""
 
     id: str
     store_id: str
     name: str
     category: str
     sku_ids: list[str]
+    kind: Literal["shelf", "till"] = "shelf"
 
 
 class StockLevel(Domain):

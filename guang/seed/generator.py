@@ -239,7 +239,8 @@ def _stock(rng: random.Random, store: Store, products: list[Product]) -> list[tu
 
 
 def _zones(rng: random.Random, store: Store, carried: list[tuple[Product, int]]) -> list[Zone]:
-    """4–6 zones, one per category carried in stock, each listing its most popular in-stock SKUs."""
+    """4–6 shelf zones, one per category carried in stock, each listing its most popular in-stock SKUs,
+    and the till, where a camera can tie an anonymous visit to the member who pays."""
     by_cat: dict[str, list[Product]] = {}
     for product, qty in carried:
         if qty > 0:
@@ -255,6 +256,8 @@ def _zones(rng: random.Random, store: Store, carried: list[tuple[Product, int]])
             sku_ids=[p.id for p in sorted(by_cat[cat], key=lambda p: (-p.popularity, p.id))[:ZONE_SKUS]],
         )
         for n, cat in enumerate(sorted(chosen, key=cats.index), start=1)
+    ] + [
+        Zone(id=f"z-{store.id}-till", store_id=store.id, name="收银台", category="", sku_ids=[], kind="till")
     ]
 
 

@@ -142,7 +142,12 @@ async def demo_credentials(documents: DocumentStore, secret: str, base_url: str)
             "store_id": store["id"],
             "name": store["name"],
             "mall_id": store["mall_id"],
-            "zones": [{"zone_id": z["id"], "name": z["name"], "category": z["category"]} for z in zones],
+            "zones": [
+                {"zone_id": z["id"], "name": z["name"], "category": z["category"]}
+                for z in zones
+                if z.get("kind", "shelf") == "shelf"
+            ],
+            "till_zone_id": next((z["id"] for z in zones if z.get("kind") == "till"), None),
             "devices": entries,
             "staff_ids": [s["id"] for s in staff],
         }

@@ -36,6 +36,7 @@ class CatalogZone:
     store_id: str
     name: str
     category: str
+    kind: str = "shelf"
 
 
 def point_id(sku_id: str) -> int:
@@ -89,11 +90,10 @@ class Catalog:
                 "stores", projection={"id": 1, "name": 1, "brand_id": 1, "mall_id": 1}
             )
         ]
+        zone_fields = {"id": 1, "store_id": 1, "name": 1, "category": 1, "kind": 1}
         zones = [
-            CatalogZone(id=d["id"], store_id=d["store_id"], name=d["name"], category=d["category"])
-            for d in await documents.find(
-                "zones", projection={"id": 1, "store_id": 1, "name": 1, "category": 1}
-            )
+            CatalogZone(d["id"], d["store_id"], d["name"], d["category"], d.get("kind", "shelf"))
+            for d in await documents.find("zones", projection=zone_fields)
         ]
         centroids = {
             d["_id"]: np.asarray(d["centroid"], dtype=np.float32) for d in await documents.find("categories")

@@ -21,7 +21,16 @@ from bytewax.testing import run_main
 from guang.adapters.mongo_documents import MongoDocumentStore
 from guang.adapters.redis_bus import position_key, position_ms
 from guang.bootstrap import child_environment
-from guang.domain.events import DwellEvent, FaceEvent, event_to_json
+from guang.domain.events import (
+    DwellEvent,
+    Event,
+    FaceEvent,
+    LocationEvent,
+    PaymentEvent,
+    PaymentItem,
+    event_to_json,
+)
+from guang.domain.models import GeoPoint, Mall
 from guang.settings import Settings
 from stream.flow import build_flow
 
@@ -30,23 +39,42 @@ ZONES = {f"z{i}": f"品类{i}" for i in range(8)}
 KILLS = 5
 
 
+def scripted_event(rng: random.Random, n: int) -> Event:
+    """One of: dwell, face (some at the till), a member's payment, a phone's location fix."""
+    store, ts, kind = f"s{n % 4}", T0 + n * 50, rng.random()
+    if rng.random() < 0.02:
+        ts -= 3_600_000
+    visitor, member = f"v{rng.randrange(300)}", f"m{rng.randrange(100)}"
+    common = {"event_id": f"e{n}", "ts_ms": ts, "store_id": store, "mall_id": "mall-1"}
+    if kind < 0.15:
+        zone = "z-till" if rng.random() < 0.5 else None
+        action = rng.choice(["enter", "seen", "exit"])
+        return FaceEvent(type="face", visitor_id=visitor, action=action, zone_id=zone, **common)
+    if kind < 0.25:
+        sku = f"sku-{rng.randrange(50):06d}"
+        items = [
+            PaymentItem(sku_id=sku, qty=1, price_fen=9900),
+            PaymentItem(sku_id="sku-000099", qty=2, price_fen=500),
+        ]
+        return PaymentEvent(type="payment", user_id=member, order_id=f"o{n}", amount_fen=10900, items=items,
+                            channel="pos", guide_id=rng.choice([None, "g1", "g2"]),
+                            coupon_ids=rng.choice([[], ["c1"]]), **common)  # fmt: skip
+    if kind < 0.32:
+        lat, lng = rng.choice([(31.2236, 121.4456), (31.2300, 121.4600), (31.2237, 121.4457)])
+        return LocationEvent(type="location", event_id=f"e{n}", ts_ms=ts, user_id=member, lat=lat, lng=lng,
+                             accuracy_m=15, source="gps")  # fmt: skip
+    return DwellEvent(type="dwell", visitor_id=visitor, zone_id=rng.choice(list(ZONES)),
+                      sku_ids=[f"sku-{rng.randrange(50):06d}"], dwell_ms=rng.randrange(1_000, 90_000),
+                      **common)  # fmt: skip
+
+
 def scripted_events(count: int) -> list[str]:
-    """Dwell and face events for 300 visitors in 4 stores, ~10% re-delivered, some very late."""
+    """Events for 300 visitors and 100 members in 4 stores of a mall, ~10% re-delivered, some very late."""
     rng = random.Random(11)
     events: list[str] = []
     for n in range(count):
-        store, visitor, ts = f"s{n % 4}", f"v{rng.randrange(300)}", T0 + n * 50
-        if rng.random() < 0.02:
-            ts -= 3_600_000
-        if rng.random() < 0.2:
-            event = FaceEvent(type="face", event_id=f"f{n}", ts_ms=ts, store_id=store, visitor_id=visitor,
-                              action=rng.choice(["enter", "seen", "exit"]))  # fmt: skip
-        else:
-            event = DwellEvent(type="dwell", event_id=f"d{n}", ts_ms=ts, store_id=store, visitor_id=visitor,
-                               zone_id=rng.choice(list(ZONES)), sku_ids=[f"sku-{rng.randrange(50):06d}"],
-                               dwell_ms=rng.randrange(1_000, 90_000))  # fmt: skip
-        events.append(event_to_json(event))
-        if events and rng.random() < 0.1:
+        events.append(event_to_json(scripted_event(rng, n)))
+        if rng.random() < 0.1:
             events.append(rng.choice(events))
     return events
 
@@ -60,10 +88,10 @@ def settings_on_db(base_url: str, mongo_uri: str, db: int, documents_db: str) ->
 
 
 def state_of(url: str) -> dict[bytes, object]:
+    """Every derived key and its value, whatever its type."""
     kv = redis.Redis.from_url(url)
-    state: dict[bytes, object] = {}
-    for key in kv.scan_iter("f:*"):
-        state[key] = kv.get(key) if key.startswith(b"f:subj:") else kv.zrange(key, 0, -1, withscores=True)
+    read = {b"string": kv.get, b"hash": kv.hgetall, b"zset": lambda k: kv.zrange(k, 0, -1, withscores=True)}
+    state = {key: read[kv.type(key)](key) for key in kv.scan_iter("f:*")}
     kv.close()
     return state
 
@@ -74,9 +102,26 @@ def test_five_sigkills_mid_stream_end_with_the_features_of_an_uninterrupted_run(
     documents_db = f"rec{uuid.uuid4().hex[:8]}"
     docs = MongoDocumentStore(mongo_uri, documents_db)
     zones = [{"_id": z, "id": z, "store_id": "s0", "name": f"{c}区", "category": c} for z, c in ZONES.items()]
-    asyncio.run(docs.insert_many("zones", zones))
+    zones.append(
+        {"_id": "z-till", "id": "z-till", "store_id": "s0", "name": "收银台", "category": "", "kind": "till"}
+    )
+    mall = Mall(
+        id="mall-1",
+        name="嘉里中心",
+        city_id="sh",
+        district="静安",
+        location=GeoPoint.at(lat=31.2236, lng=121.4456),
+    )
+    malls = [{"_id": mall.id, **mall.model_dump(mode="json")}]
+
+    async def load_documents() -> None:
+        await docs.insert_many("zones", zones)
+        await docs.insert_many("malls", malls)
+        await docs.close()
+
+    asyncio.run(load_documents())
     calm, crashy = (settings_on_db(valkey_url, mongo_uri, db, documents_db) for db in (1, 2))
-    events = scripted_events(60_000)
+    events = scripted_events(30_000)
     for settings in (calm, crashy):
         kv = redis.Redis.from_url(settings.bus_url)
         kv.flushdb()
@@ -131,5 +176,9 @@ def test_five_sigkills_mid_stream_end_with_the_features_of_an_uninterrupted_run(
     run_main(build_flow(crashy, stop_at_end=True), epoch_interval=timedelta(seconds=1),
              recovery_config=RecoveryConfig(str(recovery)))  # fmt: skip
     calm_state, crashy_state = state_of(calm.kv_url), state_of(crashy.kv_url)
+    kinds = {key.decode().split(":")[1] + ":" + key.decode().rsplit(":", 1)[-1] for key in calm_state}
     assert len(calm_state) > 300
+    for expected in ("subj:bought", "subj:orders", "subj:where", "sku:co", "guide:ledger", "coupon:stats",
+                     "store:footfall", "mall:trending"):  # fmt: skip
+        assert expected in kinds, f"no {expected} feature was derived"
     assert crashy_state == calm_state

@@ -6,12 +6,14 @@ import asyncio
 import json
 import uuid
 
+import redis
 import redis.asyncio
 
 from guang.adapters.ports import StoreChange
 from guang.adapters.redis_bus import START, RedisStreamBus, RedisStreamReader
 from guang.adapters.redis_features import STORE_UPDATES_CHANNEL, RedisFeatureStore, RedisFeatureWriter
 from guang.domain.features import LastDwell, SubjectFeatures
+from guang.domain.writes import Delete, Put, Write, ZPut
 
 
 def bus_pair(url: str) -> tuple[RedisStreamBus, RedisStreamReader]:
@@ -95,3 +97,27 @@ async def test_store_best_sellers_come_back_best_first(any_redis_url: str) -> No
     _, best = await reader.store_context(store, since_ms=0, people=0, best=2)
     assert best == ["sku-b", "sku-a"]
     await reader.close()
+
+
+def test_absolute_writes_apply_in_order_and_twice_is_the_same_as_once(any_redis_url: str) -> None:
+    base = f"t:{uuid.uuid4().hex[:8]}"
+    writes: list[Write] = [
+        Put(f"{base}:s", "hello", ttl_s=60),
+        Put(f"{base}:h", 3, field="count"),
+        Put(f"{base}:h", 5, field="gone"),
+        ZPut(f"{base}:z", "sku-1", 2.5),
+        ZPut(f"{base}:z", "sku-2", 1.0),
+        Delete(f"{base}:h", member="gone"),
+        Delete(f"{base}:z", member="sku-2"),
+    ]
+    writer = RedisFeatureWriter(any_redis_url)
+    writer.apply(writes)
+    writer.apply(writes)
+    raw = redis.Redis.from_url(any_redis_url)
+    assert raw.get(f"{base}:s") == b"hello" and 0 < raw.ttl(f"{base}:s") <= 60
+    assert raw.hgetall(f"{base}:h") == {b"count": b"3"}
+    assert raw.zrange(f"{base}:z", 0, -1, withscores=True) == [(b"sku-1", 2.5)]
+    writer.apply([Delete(f"{base}:s")])
+    assert raw.exists(f"{base}:s") == 0
+    raw.close()
+    writer.close()

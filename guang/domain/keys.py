@@ -1,0 +1,15 @@
+"""Where derived features live in the key-value store: written by the dataflow, read by api and recsys."""
+
+from __future__ import annotations
+
+
+def subject(subject_id: str) -> str:
+    return f"f:subj:{subject_id}"
+
+
+def presence(store_id: str) -> str:
+    return f"f:store:{store_id}:present"
+
+
+def store_best(store_id: str) -> str:
+    return f"f:store:{store_id}:best"
