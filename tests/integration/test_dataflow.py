@@ -12,7 +12,7 @@ from guang.adapters.mongo_documents import MongoDocumentStore
 from guang.adapters.redis_bus import RedisDeadLetters
 from guang.adapters.redis_features import RedisFeatureStore
 from guang.bootstrap import Container
-from guang.domain.events import DwellEvent, FaceEvent, event_to_json
+from guang.domain.events import DwellEvent, FaceEvent, PaymentEvent, PaymentItem, event_to_json
 from guang.settings import Settings
 from stream.flow import build_flow
 
@@ -90,3 +90,49 @@ def test_dwell_events_become_interest_features_and_replays_change_nothing(
     assert len(RedisDeadLetters(settings.bus_url, stream=settings.dead_letter_stream).read()) == 2
 
     asyncio.run(Container(settings).documents.drop_database())
+
+
+def test_a_visitors_dwell_counts_for_the_member_who_then_pays_at_the_till(
+    valkey_url: str, mongo_uri: str
+) -> None:
+    settings = settings_for(valkey_url, mongo_uri)
+    zones = [
+        {"_id": "z-jeans", "id": "z-jeans", "store_id": "s1", "name": "牛仔裤区", "category": "牛仔裤"},
+        {"_id": "z-till", "id": "z-till", "store_id": "s1", "name": "收银台", "category": "", "kind": "till"},
+    ]
+    docs = MongoDocumentStore(settings.documents_uri, settings.documents_db)
+    asyncio.run(docs.insert_many("zones", zones))
+    item = PaymentItem(sku_id="sku-000007", qty=1, price_fen=29900)
+    events = [
+        dwell("w1", "walker", "z-jeans", T0),
+        FaceEvent(
+            type="face",
+            event_id="w2",
+            ts_ms=T0 + 60_000,
+            store_id="s1",
+            visitor_id="walker",
+            zone_id="z-till",
+            action="seen",
+        ),
+        PaymentEvent(
+            type="payment",
+            event_id="w3",
+            ts_ms=T0 + 70_000,
+            store_id="s1",
+            user_id="m-1",
+            order_id="o-1",
+            amount_fen=29900,
+            items=[item],
+            channel="pos",
+        ),
+    ]
+    raw = redis.Redis.from_url(valkey_url)
+    for event in events:
+        raw.xadd(settings.events_stream, {"e": event_to_json(event)})
+
+    run_main(build_flow(settings, stop_at_end=True))
+    member = asyncio.run(features_of(settings, "u:m-1"))
+    visitor = asyncio.run(features_of(settings, "v:walker"))
+    assert set(member) == {"牛仔裤"}
+    assert member == visitor
+    assert raw.hget("f:subj:u:m-1:bought", "sku-000007") == str(T0 + 70_000).encode()
