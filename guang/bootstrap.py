@@ -23,7 +23,7 @@ from guang.adapters.ports import (
 )
 from guang.adapters.processes import ChildProcess
 from guang.adapters.redis_bus import RedisDeadLetters, RedisSignals, RedisStreamBus, RedisStreamReader
-from guang.adapters.redis_features import RedisFeatureStore, RedisFeatureWriter
+from guang.adapters.redis_features import RedisConsentView, RedisFeatureStore, RedisFeatureWriter
 from guang.settings import Settings
 
 
@@ -137,6 +137,9 @@ class Container:
 
     def dead_letters(self) -> RedisDeadLetters:
         return RedisDeadLetters(self.settings.bus_url, stream=self.settings.dead_letter_stream)
+
+    def consent_view(self) -> RedisConsentView:
+        return RedisConsentView(self.settings.kv_url)
 
     def signals(self) -> RedisSignals:
         return RedisSignals(self.settings.bus_url, stream=self.settings.signals_stream)

@@ -6,13 +6,14 @@ Each part is a pure step module; this file only wires them. Streams are named by
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import partial
 from typing import TypeGuard
 
 import bytewax.operators as op
 from bytewax.dataflow import Dataflow, Stream
 
-from guang.adapters.ports import BusMessage, DeadLetter
+from guang.adapters.ports import BusMessage, ConsentView, DeadLetter
 from guang.bootstrap import Container
 from guang.domain.events import DwellEvent, Event, FaceEvent, LocationEvent, PaymentEvent
 from guang.domain.features import SubjectFeatures
@@ -25,7 +26,7 @@ from stream.context import FlowContext, load_context
 from stream.dead_letter_sink import DeadLetterSink
 from stream.feature_sink import FeatureSink
 from stream.geofence import GeofenceConfig, Geofences, update_geofence
-from stream.intake import Envelope, decode, hold_back_late, watermark_key
+from stream.intake import Envelope, decode, face_consent_gate, hold_back_late, watermark_key
 from stream.linking import Link, Transfer, update_till, update_view
 from stream.signal_sink import SignalSink
 from stream.steps import InterestConfig, update_subject
@@ -39,7 +40,7 @@ def build_flow(settings: Settings | None = None, *, stop_at_end: bool = False) -
     flow = Dataflow("guang_features")
     messages = op.input("bus", flow, BusSource(container.event_reader, stop_at_end=stop_at_end))
     # BusMessage
-    events, dead = _intake(messages, settings)
+    events, dead = _intake(messages, settings, container.consent_view())
     # Event; DeadLetter
     op.output("dead_letters", dead, DeadLetterSink(container.dead_letters))
     op.output("features", _subject_features(events, settings, context), FeatureSink(container.feature_writer))
@@ -53,9 +54,14 @@ def build_flow(settings: Settings | None = None, *, stop_at_end: bool = False) -
     return flow
 
 
-def _intake(messages: Stream[BusMessage], settings: Settings) -> tuple[Stream[Event], Stream[DeadLetter]]:
-    """Decode, then hold back what is too late or from the future; both kinds of refusal become letters."""
-    decoded = op.branch("decode", op.map("parse", messages, decode), _is_envelope)
+def _intake(
+    messages: Stream[BusMessage], settings: Settings, consents: ConsentView
+) -> tuple[Stream[Event], Stream[DeadLetter]]:
+    """Decode; refuse face-derived events without consent; hold back what is too late or from the future.
+    Every refusal becomes a dead letter with its reason."""
+    gate_consent = partial(face_consent_gate, has_face_consent=consents.has_face_consent)
+    parsed = op.map("consent", op.map("parse", messages, decode), partial(_unless_dead, gate_consent))
+    decoded = op.branch("decode", parsed, _is_envelope)
     # Envelope | DeadLetter
     gate = partial(
         hold_back_late,
@@ -155,6 +161,12 @@ def _store_stats(events: Stream[Event]) -> Stream[Write]:
         partial(store_stats.update_mall_trending, config=config),
     )
     return op.map("unkey_stats", op.merge("stats_writes", per_store, per_mall), lambda kv: kv[1])
+
+
+def _unless_dead(
+    gate: Callable[[Envelope], Envelope | DeadLetter], item: Envelope | DeadLetter
+) -> Envelope | DeadLetter:
+    return item if isinstance(item, DeadLetter) else gate(item)
 
 
 def _is_envelope(item: Envelope | DeadLetter) -> TypeGuard[Envelope]:

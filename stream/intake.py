@@ -5,12 +5,13 @@ Nothing is dropped silently: whatever cannot be used becomes a `DeadLetter` with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
 from guang.adapters.ports import BusMessage, DeadLetter
-from guang.domain.events import Event, event_from_json
+from guang.domain.events import DwellEvent, Event, FaceEvent, event_from_json
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,14 @@ def _letter(envelope: Envelope, reason: str) -> DeadLetter:
     return DeadLetter(
         envelope.position, reason, envelope.raw.decode(errors="replace"), envelope.event.event_id
     )
+
+
+def face_consent_gate(
+    envelope: Envelope, *, has_face_consent: Callable[[str], bool]
+) -> Envelope | DeadLetter:
+    """A member may be recognised by a camera only with an active face consent; otherwise the event
+    (and everything that would be derived from it) is refused."""
+    event = envelope.event
+    if isinstance(event, FaceEvent | DwellEvent) and event.user_id and not has_face_consent(event.user_id):
+        return _letter(envelope, f"no active face consent for member {event.user_id}")
+    return envelope

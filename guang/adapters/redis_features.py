@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import cast
@@ -196,6 +197,19 @@ class RedisFeatureStore:
                 pipe.zadd(best_key(store_id), dict(scores))
         await pipe.execute()
 
+    async def set_face_consent(self, member_id: str, *, active: bool) -> None:
+        if active:
+            await self._redis.sadd(keys.FACE_CONSENT, member_id)
+        else:
+            await self._redis.srem(keys.FACE_CONSENT, member_id)
+
+    async def replace_face_consents(self, member_ids: Sequence[str]) -> None:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.delete(keys.FACE_CONSENT)
+        if member_ids:
+            pipe.sadd(keys.FACE_CONSENT, *member_ids)
+        await pipe.execute()
+
     async def store_changes(self) -> AsyncIterator[StoreChange]:
         pubsub = self._redis.pubsub()
         try:
@@ -209,3 +223,20 @@ class RedisFeatureStore:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+class RedisConsentView:
+    """The dataflow's view of who consented to face recognition, re-read every few seconds."""
+
+    def __init__(self, url: str, *, refresh_s: float = 2.0) -> None:
+        self._redis = redis.Redis.from_url(url)
+        self._refresh_s = refresh_s
+        self._members: frozenset[str] = frozenset()
+        self._read_at = float("-inf")
+
+    def has_face_consent(self, member_id: str) -> bool:
+        if time.monotonic() - self._read_at > self._refresh_s:
+            raw = cast(set[bytes], self._redis.smembers(keys.FACE_CONSENT))
+            self._members = frozenset(m.decode() for m in raw)
+            self._read_at = time.monotonic()
+        return member_id in self._members

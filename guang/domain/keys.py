@@ -13,3 +13,7 @@ def presence(store_id: str) -> str:
 
 def store_best(store_id: str) -> str:
     return f"f:store:{store_id}:best"
+
+
+FACE_CONSENT = "consent:face"
+"""Set of member ids whose separate face-recognition consent is active (the live view of documents)."""

@@ -108,6 +108,7 @@ async def load(
     centroids = category_centroids(data, matrix)
     await documents.insert_many("categories", [{"_id": c, "centroid": v} for c, v in centroids.items()])
     await features.set_store_best(store_best_sellers(data))
+    await features.replace_face_consents([m.id for m in data.members if m.consents.face_ms is not None])
     await documents.upsert(
         "meta", SEED_META, {**meta, "counts": data.counts(), "loaded_ms": int(time.time() * 1000)}
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from guang.adapters.ports import BusMessage, DeadLetter
 from guang.domain.events import DwellEvent, event_to_json
-from stream.intake import Envelope, decode, hold_back_late, watermark_key
+from stream.intake import Envelope, decode, face_consent_gate, hold_back_late, watermark_key
 
 NOW = 1_790_000_000_000
 GATE = {"allowed_lateness_ms": 60_000, "max_skew_ms": 5_000, "now_ms": NOW}
@@ -39,3 +39,16 @@ def test_too_late_and_future_events_are_held_back_with_reasons() -> None:
     newest, future = hold_back_late(newest, envelope("e2", NOW + 10_000), **GATE)
     assert isinstance(future, DeadLetter) and future.reason.startswith("from the future: ts_ms is 10s ahead")
     assert newest == NOW
+
+
+def test_a_member_recognised_without_face_consent_is_refused_and_visitors_pass() -> None:
+    consented = {"m-yes"}.__contains__
+    member_event = DwellEvent(
+        type="dwell", event_id="e9", ts_ms=NOW, store_id="s1", user_id="m-no", zone_id="z", dwell_ms=1
+    )
+    refused = face_consent_gate(Envelope("9-0", member_event, b"{}"), has_face_consent=consented)
+    assert isinstance(refused, DeadLetter) and refused.reason == "no active face consent for member m-no"
+    allowed = Envelope("9-1", member_event.model_copy(update={"user_id": "m-yes"}), b"{}")
+    assert face_consent_gate(allowed, has_face_consent=consented) is allowed
+    visitor = envelope("e10", NOW)
+    assert face_consent_gate(visitor, has_face_consent=consented) is visitor
