@@ -15,12 +15,13 @@ from bytewax.dataflow import Dataflow, Stream
 
 from guang.adapters.ports import BusMessage, ConsentView, DeadLetter
 from guang.bootstrap import Container
-from guang.domain.events import DwellEvent, Event, FaceEvent, LocationEvent, PaymentEvent
+from guang.domain.events import DwellEvent, Event, FaceEvent, InteractionEvent, LocationEvent, PaymentEvent
+from guang.domain.experiments import DEFAULT_EXPERIMENTS
 from guang.domain.features import SubjectFeatures
 from guang.domain.signals import Signal
 from guang.domain.writes import Write
 from guang.settings import Settings, get_settings
-from stream import purchases, store_stats
+from stream import interactions, purchases, store_stats
 from stream.bus_source import BusSource
 from stream.context import FlowContext, load_context
 from stream.dead_letter_sink import DeadLetterSink
@@ -48,7 +49,9 @@ def build_flow(settings: Settings | None = None, *, stop_at_end: bool = False) -
     where, signals = _places(events, context)
     # Write; Signal
     op.output("signals", signals, SignalSink(container.signals))
-    writes = op.merge("all_writes", where, _purchases(events, context), _store_stats(events))
+    writes = op.merge(
+        "all_writes", where, _purchases(events, context), _store_stats(events), _interactions(events)
+    )
     # Write
     op.output("writes", writes, WriteSink(container.feature_writer))
     return flow
@@ -60,8 +63,9 @@ def _intake(
     """Decode; refuse face-derived events without consent; hold back what is too late or from the future.
     Every refusal becomes a dead letter with its reason."""
     gate_consent = partial(face_consent_gate, has_face_consent=consents.has_face_consent)
-    parsed = op.map("consent", op.map("parse", messages, decode), partial(_unless_dead, gate_consent))
-    decoded = op.branch("decode", parsed, _is_envelope)
+    decoded = op.branch(
+        "decode", op.map("parse", messages, partial(_decode_with, gate_consent)), _is_envelope
+    )
     # Envelope | DeadLetter
     gate = partial(
         hold_back_late,
@@ -100,11 +104,12 @@ def _subject_features(
         partial(update_subject, config=config),
     )
     # (subject_id, SubjectFeatures | Transfer)
-    return op.stateful_map(
-        "member_view",
-        op.map("to_view", derived, _to_view),
-        partial(update_view, half_life_s=config.half_life_s),
+    routed = op.branch("member_or_visitor", op.map("to_view", derived, _to_view), _for_member)
+    members = op.stateful_map(
+        "member_view", routed.trues, partial(update_view, half_life_s=config.half_life_s)
     )
+    # (member subject_id, SubjectFeatures with linked visits)
+    return op.merge("all_subjects", members, op.filter_map("visitors", routed.falses, _own_features))
 
 
 def _places(events: Stream[Event], context: FlowContext) -> tuple[Stream[Write], Stream[Signal]]:
@@ -147,6 +152,25 @@ def _purchases(events: Stream[Event], context: FlowContext) -> Stream[Write]:
     return op.map("unkey_purchases", merged, lambda kv: kv[1])
 
 
+def _interactions(events: Stream[Event]) -> Stream[Write]:
+    """Frequency caps and engagement per subject; CTR and conversions per surface and experiment arm."""
+    config = interactions.InteractionConfig()
+    taps = op.filter("interaction_events", events, _is_interaction)
+    per_subject = op.stateful_flat_map(
+        "subject_interactions",
+        op.key_on("by_viewer", taps, _subject),
+        partial(interactions.update_subject_interactions, config=config),
+    )
+    per_group = op.stateful_flat_map(
+        "ctr",
+        op.flat_map("per_ctr_group", taps, partial(interactions.ctr_fanout, experiments=DEFAULT_EXPERIMENTS)),
+        partial(interactions.update_ctr, config=config),
+    )
+    return op.map(
+        "unkey_interactions", op.merge("interaction_writes", per_subject, per_group), lambda kv: kv[1]
+    )
+
+
 def _store_stats(events: Stream[Event]) -> Stream[Write]:
     """Footfall, dwell per zone, conversion and redemptions per store; trending SKUs per mall."""
     config = store_stats.StatsConfig()
@@ -163,9 +187,10 @@ def _store_stats(events: Stream[Event]) -> Stream[Write]:
     return op.map("unkey_stats", op.merge("stats_writes", per_store, per_mall), lambda kv: kv[1])
 
 
-def _unless_dead(
-    gate: Callable[[Envelope], Envelope | DeadLetter], item: Envelope | DeadLetter
+def _decode_with(
+    gate: Callable[[Envelope], Envelope | DeadLetter], message: BusMessage
 ) -> Envelope | DeadLetter:
+    item = decode(message)
     return item if isinstance(item, DeadLetter) else gate(item)
 
 
@@ -175,6 +200,10 @@ def _is_envelope(item: Envelope | DeadLetter) -> TypeGuard[Envelope]:
 
 def _is_event(item: Event | DeadLetter) -> TypeGuard[Event]:
     return not isinstance(item, DeadLetter)
+
+
+def _is_interaction(event: Event) -> bool:
+    return isinstance(event, InteractionEvent)
 
 
 def _is_location(event: Event) -> bool:
@@ -231,6 +260,16 @@ def _to_view(item: tuple[str, SubjectFeatures | Transfer]) -> tuple[str, Subject
     """Own features stay with their subject; a linked visitor's features go to the member."""
     subject_id, value = item
     return (value.member, value) if isinstance(value, Transfer) else (subject_id, value)
+
+
+def _for_member(item: tuple[str, SubjectFeatures | Transfer]) -> bool:
+    """Only members can have linked visits to merge; visitors skip that step."""
+    return item[0].startswith("u:")
+
+
+def _own_features(item: tuple[str, SubjectFeatures | Transfer]) -> tuple[str, SubjectFeatures] | None:
+    subject_id, value = item
+    return (subject_id, value) if isinstance(value, SubjectFeatures) else None
 
 
 def _now_ms() -> int:

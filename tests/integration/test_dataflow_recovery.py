@@ -25,6 +25,7 @@ from guang.domain.events import (
     DwellEvent,
     Event,
     FaceEvent,
+    InteractionEvent,
     LocationEvent,
     PaymentEvent,
     PaymentItem,
@@ -63,6 +64,11 @@ def scripted_event(rng: random.Random, n: int) -> Event:
         lat, lng = rng.choice([(31.2236, 121.4456), (31.2300, 121.4600), (31.2237, 121.4457)])
         return LocationEvent(type="location", event_id=f"e{n}", ts_ms=ts, user_id=member, lat=lat, lng=lng,
                              accuracy_m=15, source="gps")  # fmt: skip
+    if kind < 0.38:
+        action = rng.choice(["impression", "impression", "click", "claim"])
+        return InteractionEvent(type="interaction", event_id=f"e{n}", ts_ms=ts, user_id=member, action=action,
+                                target_type="product", target_id=f"sku-{rng.randrange(50):06d}",
+                                surface=rng.choice(["FEED", "SCREEN"]), rec_id="rec_1")  # fmt: skip
     return DwellEvent(type="dwell", visitor_id=visitor, zone_id=rng.choice(list(ZONES)),
                       sku_ids=[f"sku-{rng.randrange(50):06d}"], dwell_ms=rng.randrange(1_000, 90_000),
                       **common)  # fmt: skip
@@ -179,6 +185,6 @@ def test_five_sigkills_mid_stream_end_with_the_features_of_an_uninterrupted_run(
     kinds = {key.decode().split(":")[1] + ":" + key.decode().rsplit(":", 1)[-1] for key in calm_state}
     assert len(calm_state) > 300
     for expected in ("subj:bought", "subj:orders", "subj:where", "sku:co", "guide:ledger", "coupon:stats",
-                     "store:footfall", "mall:trending"):  # fmt: skip
+                     "store:footfall", "mall:trending", "subj:engage", "ctr:SCREEN"):  # fmt: skip
         assert expected in kinds, f"no {expected} feature was derived"
     assert crashy_state == calm_state
