@@ -35,6 +35,7 @@ from guang.adapters.processes import ChildProcess
 from guang.adapters.redis_features import STORE_UPDATES_CHANNEL
 from guang.bench.report import machine_facts, percentiles_ms, write_report
 from guang.bootstrap import Container, child_environment
+from guang.domain import keys
 from guang.domain.events import BaseEvent, DwellEvent, FaceEvent, event_to_json
 from guang.runtime import progress_bar
 from guang.settings import Settings
@@ -78,7 +79,9 @@ def _events(n: int, rng: random.Random, t0_ms: int) -> Iterator[BaseEvent]:
 
 
 def _prefill(url: str, stream: str, n: int) -> float:
+    """Fill the stream; the members among the subjects have given face consent, as they must have."""
     client = redis.Redis.from_url(url)
+    client.sadd(keys.FACE_CONSENT, *(f"m{subject:05d}" for subject in range(0, VISITORS, 10)))
     events = _events(n, random.Random(42), int(time.time() * 1000) - n * 5)
     started = time.perf_counter()
     with progress_bar("预填 pre-fill stream", n) as advance:
