@@ -22,6 +22,7 @@ from guang.domain.signals import Signal
 from guang.domain.writes import Write
 from guang.settings import Settings, get_settings
 from stream import interactions, purchases, store_stats
+from stream.arrivals import member_arrivals
 from stream.bus_source import BusSource
 from stream.context import FlowContext, load_context
 from stream.dead_letter_sink import DeadLetterSink
@@ -48,7 +49,9 @@ def build_flow(settings: Settings | None = None, *, stop_at_end: bool = False) -
     # (subject_id, SubjectFeatures)
     where, signals = _places(events, context)
     # Write; Signal
-    op.output("signals", signals, SignalSink(container.signals))
+    arrivals = op.flat_map("member_arrivals", events, member_arrivals)
+    # Signal
+    op.output("signals", op.merge("all_signals", signals, arrivals), SignalSink(container.signals))
     writes = op.merge(
         "all_writes", where, _purchases(events, context), _store_stats(events), _interactions(events)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-SignalKind = Literal["arrival", "parking_entry", "exit", "store_enter", "store_exit"]
+SignalKind = Literal["arrival", "parking_entry", "exit", "store_enter", "store_exit", "member_arrival"]
 
 
 @dataclass(frozen=True)
