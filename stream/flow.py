@@ -25,14 +25,11 @@ from stream import interactions, purchases, store_stats
 from stream.arrivals import member_arrivals
 from stream.bus_source import BusSource
 from stream.context import FlowContext, load_context
-from stream.dead_letter_sink import DeadLetterSink
-from stream.feature_sink import FeatureSink
 from stream.geofence import GeofenceConfig, Geofences, update_geofence
 from stream.intake import Envelope, decode, face_consent_gate, hold_back_late, watermark_key
 from stream.linking import Link, Transfer, update_till, update_view
-from stream.signal_sink import SignalSink
+from stream.sinks import AbsoluteWrites, SubjectFeatureWrites, WriterSink
 from stream.steps import InterestConfig, update_subject
-from stream.write_sink import WriteSink
 
 
 def build_flow(settings: Settings | None = None, *, stop_at_end: bool = False) -> Dataflow:
@@ -44,19 +41,20 @@ def build_flow(settings: Settings | None = None, *, stop_at_end: bool = False) -
     # BusMessage
     events, dead = _intake(messages, settings, container.consent_view())
     # Event; DeadLetter
-    op.output("dead_letters", dead, DeadLetterSink(container.dead_letters))
-    op.output("features", _subject_features(events, settings, context), FeatureSink(container.feature_writer))
+    op.output("dead_letters", dead, WriterSink(container.dead_letters))
+    features = _subject_features(events, settings, context)
+    op.output("features", features, WriterSink(lambda: SubjectFeatureWrites(container.feature_writer())))
     # (subject_id, SubjectFeatures)
     where, signals = _places(events, context)
     # Write; Signal
     arrivals = op.flat_map("member_arrivals", events, member_arrivals)
     # Signal
-    op.output("signals", op.merge("all_signals", signals, arrivals), SignalSink(container.signals))
+    op.output("signals", op.merge("all_signals", signals, arrivals), WriterSink(container.signals))
     writes = op.merge(
         "all_writes", where, _purchases(events, context), _store_stats(events), _interactions(events)
     )
     # Write
-    op.output("writes", writes, WriteSink(container.feature_writer))
+    op.output("writes", writes, WriterSink(lambda: AbsoluteWrites(container.feature_writer())))
     return flow
 
 
