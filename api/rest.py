@@ -75,6 +75,7 @@ async def readyz(request: Request) -> JSONResponse:
     checks = {
         "features": await container.features.ping(),
         "bus": await container.bus.ping(),
+        "dataflow": await container.bus.dataflow_alive(),
         "documents": await container.documents.ping(),
         "vectors": container.vectors.count() > 0,
     }

@@ -127,3 +127,31 @@ def bench_stream(
     from guang.bench.stream import main
 
     main(json_path=json_path, events=events, latency_events=latency_events)
+
+
+@bench_app.command("memory")
+def bench_memory(
+    json_path: Annotated[Path, typer.Option("--json", help="where to write the results")] = Path(
+        ".guang/bench/memory.json"
+    ),
+    scales: Annotated[str, typer.Option(help="comma-separated demo data scales")] = "0.1,0.5,1.0",
+) -> None:
+    """RSS of the whole embedded stack (main process and children) per demo data scale, after a warm-up."""
+    from guang.bench.memory import main
+
+    main(json_path=json_path, scales=[float(s) for s in scales.split(",") if s.strip()])
+
+
+@bench_app.command("summary")
+def bench_summary(
+    folder: Annotated[Path, typer.Option("--dir", help="folder of benchmark JSON files")] = Path(
+        ".guang/bench"
+    ),
+    markdown: Annotated[
+        Path | None, typer.Option("--markdown", help="Markdown file to write (default: DIR/SUMMARY.md)")
+    ] = None,
+) -> None:
+    """One Markdown table over every benchmark JSON in a folder: headline, budget, met, date, machine."""
+    from guang.bench.summary import main
+
+    main(folder=folder, markdown_path=markdown)

@@ -116,6 +116,10 @@ class EventBus(Protocol):
         """Publish (event_id, json) pairs; an event_id seen before is not appended again."""
         ...
 
+    async def dataflow_alive(self) -> bool:
+        """Whether the dataflow has read from the bus within the last few seconds."""
+        ...
+
     async def lag(self) -> tuple[int, float]:
         """Entries the dataflow has not read yet, and how many seconds behind the newest it is."""
         ...

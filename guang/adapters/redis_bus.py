@@ -29,6 +29,13 @@ def position_key(stream: str) -> str:
     return f"{stream}:dataflow-position"
 
 
+def alive_key(stream: str) -> str:
+    return f"{stream}:dataflow-alive"
+
+
+ALIVE_TTL_S = 5
+
+
 def position_ms(position: str) -> int:
     return int(position.partition("-")[0])
 
@@ -78,6 +85,12 @@ class RedisStreamBus:
         except (redis.RedisError, OSError):
             return False
 
+    async def dataflow_alive(self) -> bool:
+        try:
+            return bool(await self._redis.exists(alive_key(self._stream)))
+        except (redis.RedisError, OSError):
+            return False
+
     async def close(self) -> None:
         await self._redis.aclose()
 
@@ -102,7 +115,11 @@ class RedisStreamReader:
         return rows[0][0].decode() if rows else START
 
     def commit_position(self, position: str) -> None:
-        self._redis.set(position_key(self._stream), position)
+        """Also a heartbeat: readiness requires one within the last few seconds."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.set(position_key(self._stream), position)
+        pipe.set(alive_key(self._stream), "1", ex=ALIVE_TTL_S)
+        pipe.execute()
 
     def close(self) -> None:
         self._redis.close()

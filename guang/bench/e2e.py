@@ -92,6 +92,7 @@ def main(*, json_path: Path, events: int, scale: float) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     stack = DemoStack.start(data_dir, scale=scale, log=data_dir.parent / "stack.log")
     try:
+        stack.wait_ready()
         floors = _floors(stack.base_url, stack.run_info["kv_url"])
         latencies, missed = asyncio.run(_measure(stack.base_url, stack.credentials, events))
     finally:

@@ -58,6 +58,18 @@ class DemoStack:
         process.kill()
         raise RuntimeError(f"no /healthz within {timeout_s:.0f} s:\n{log.read_text()[-3000:]}")
 
+    def wait_ready(self, timeout_s: float = 120) -> float:
+        """Wait until /readyz says every part, the dataflow included, is up; return the seconds waited."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout_s:
+            try:
+                if httpx.get(f"{self.base_url}/readyz", timeout=1).status_code == 200:
+                    return time.monotonic() - started
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"/readyz not 200 within {timeout_s:.0f} s:\n{self.log.read_text()[-3000:]}")
+
     @property
     def run_info(self) -> dict[str, Any]:
         info: dict[str, Any] = json.loads((self.data_dir / "run.json").read_text())

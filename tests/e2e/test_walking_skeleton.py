@@ -41,8 +41,11 @@ def assert_all_gone(pids: list[int]) -> None:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
     data_dir = tmp_path_factory.mktemp("demo") / "data"
     running = start_stack(data_dir, "first-start.log")
-    yield running
-    running.interrupt()
+    try:
+        running.wait_ready()
+        yield running
+    finally:
+        running.interrupt()
 
 
 def store_devices(stack: DemoStack) -> tuple[dict[str, Any], str, str]:

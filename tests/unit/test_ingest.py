@@ -27,6 +27,9 @@ class FakeBus:
             self.events.setdefault(event_id, payload)
         return results
 
+    async def dataflow_alive(self) -> bool:
+        return True
+
     async def lag(self) -> tuple[int, float]:
         return 0, 0.0
 
