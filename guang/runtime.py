@@ -67,25 +67,20 @@ async def ensure_seeded(container: Container, *, seed: int, scale: float, reset:
     return True
 
 
-def start_dataflow(settings: Settings) -> ChildProcess:
-    """The Bytewax dataflow as a child process with recovery (snapshots every second)."""
-    recovery = settings.data_dir.resolve() / "recovery"
-    env = {**os.environ, **child_environment(settings)}
+def dataflow_command(recovery: Path) -> list[str]:
+    """Run the dataflow with recovery: a snapshot every second, no extra backup delay. Creates the
+    recovery store (one partition) the first time."""
     if not recovery.exists():
         recovery.mkdir(parents=True)
-        subprocess.run([sys.executable, "-m", "bytewax.recovery", str(recovery), "1"], check=True, env=env)
-    argv = [
-        sys.executable,
-        "-m",
-        "bytewax.run",
-        "stream.flow:build_flow()",
-        "-r",
-        str(recovery),
-        "-s",
-        "1",
-        "-b",
-        "0",
-    ]
+        subprocess.run([sys.executable, "-m", "bytewax.recovery", str(recovery), "1"], check=True)
+    flow = "stream.flow:build_flow()"
+    return [sys.executable, "-m", "bytewax.run", flow, "-r", str(recovery), "-s", "1", "-b", "0"]
+
+
+def start_dataflow(settings: Settings) -> ChildProcess:
+    """The Bytewax dataflow as a child process."""
+    env = {**os.environ, **child_environment(settings)}
+    argv = dataflow_command(settings.data_dir.resolve() / "recovery")
     proc = ChildProcess(
         "dataflow", argv, log_path=settings.data_dir.resolve() / "logs" / "dataflow.log", env=env
     )

@@ -8,7 +8,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
@@ -32,6 +31,7 @@ from guang.domain.events import (
     event_to_json,
 )
 from guang.domain.models import GeoPoint, Mall
+from guang.runtime import dataflow_command
 from guang.settings import Settings
 from stream.flow import build_flow
 
@@ -141,22 +141,9 @@ def test_five_sigkills_mid_stream_end_with_the_features_of_an_uninterrupted_run(
     run_main(build_flow(calm, stop_at_end=True))
 
     recovery = tmp_path / "recovery"
-    recovery.mkdir()
-    subprocess.run([sys.executable, "-m", "bytewax.recovery", str(recovery), "1"], check=True)
+    argv = dataflow_command(recovery)
     kv = redis.Redis.from_url(crashy.kv_url)
     env = {**os.environ, **child_environment(crashy)}
-    argv = [
-        sys.executable,
-        "-m",
-        "bytewax.run",
-        "stream.flow:build_flow()",
-        "-r",
-        str(recovery),
-        "-s",
-        "1",
-        "-b",
-        "0",
-    ]
     last_seen = b""
     killed_at: list[str] = []
     for _ in range(KILLS):
