@@ -23,7 +23,7 @@ recommendation_seconds = Histogram(
 )
 dataflow_lag_events = Gauge(
     "guang_dataflow_lag_events",
-    "Bus entries the dataflow has not read yet (capped at 100k)",
+    "Bus entries the dataflow has not read yet (counted up to 10,000; see the seconds gauge beyond)",
     registry=registry,
 )
 dataflow_lag_seconds = Gauge(

@@ -67,7 +67,7 @@ class RedisStreamBus:
     async def length(self) -> int:
         return int(await self._redis.xlen(self._stream))
 
-    async def lag(self, *, cap: int = 100_000) -> tuple[int, float]:
+    async def lag(self, *, cap: int = 10_000) -> tuple[int, float]:
         """Entries the dataflow has not read (counted up to `cap`) and how far behind it is, in seconds."""
         raw = cast(bytes | None, await self._redis.get(position_key(self._stream)))
         position = raw.decode() if raw else START
