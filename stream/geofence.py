@@ -13,21 +13,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from guang.domain.events import Event, LocationEvent
+from guang.domain.keys import (
+    WHERE_MALL,
+    WHERE_STORE,
+    WHERE_TS,
+    where_key,
+)
 from guang.domain.models import Mall, Store
 from guang.domain.signals import Signal, SignalKind
 from guang.domain.writes import Delete, Put, Write
-
-# Keys
-
-WHERE_MALL = "mall"
-WHERE_STORE = "store"
-WHERE_TS = "ts"
-
-
-def where_key(subject_id: str) -> str:
-    """Hash of where a subject is: fields `mall`, `store` (absent when outside) and `ts` of the change."""
-    return f"f:subj:{subject_id}:where"
-
 
 EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_M / 180

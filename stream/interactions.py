@@ -14,41 +14,20 @@ from typing import NamedTuple
 
 from guang.domain.events import Event, InteractionEvent
 from guang.domain.experiments import Experiment, assign_arm
+from guang.domain.keys import (
+    ctr_arm_group,
+    ctr_key,
+    ctr_surface_group,
+    freq_field,
+    subject_engage_key,
+    subject_freq_key,
+)
 from guang.domain.writes import Put, Write
 
 DAY_MS = 86_400_000
 LOCAL_OFFSET_MS = 8 * 3_600_000
 """Frequency-cap days are calendar days in UTC+8 (China has no daylight saving time)."""
 _EPOCH = date(1970, 1, 1)
-
-# Keys
-
-
-def subject_freq_key(subject_id: str, day: str) -> str:
-    """Hash: `freq_field(...)` -> impressions of that target on that surface on `day` (see `local_day`)."""
-    return f"f:subj:{subject_id}:freq:{day}"
-
-
-def freq_field(surface: str, target_type: str, target_id: str) -> str:
-    return f"{surface}:{target_type}:{target_id}"
-
-
-def subject_engage_key(subject_id: str) -> str:
-    """Hash: `clicks`, `likes`, `shares`, `follows`, `claims`, `consults` (lifetime counts)."""
-    return f"f:subj:{subject_id}:engage"
-
-
-def ctr_surface_group(surface: str) -> str:
-    return f"surface:{surface}"
-
-
-def ctr_arm_group(experiment: str, arm: str, surface: str) -> str:
-    return f"arm:{experiment}:{arm}:{surface}"
-
-
-def ctr_key(group: str) -> str:
-    """Hash: `impressions`, `clicks`, `conversions`, `ctr` of a `ctr_surface_group` or `ctr_arm_group`."""
-    return f"f:ctr:{group}"
 
 
 def local_day(ts_ms: int) -> str:

@@ -14,45 +14,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from guang.domain.events import Event, PaymentEvent
+from guang.domain.keys import (
+    coupon_redeemed,
+    coupon_stats,
+    guide_ledger,
+    guide_totals,
+    sku_co_purchase,
+    subject_bought,
+    subject_orders,
+)
 from guang.domain.writes import Delete, Put, Write, ZPut
-
-# Keys
-
-
-def subject_bought(subject_id: str) -> str:
-    """Hash: sku_id -> last bought ts (ms)."""
-    return f"f:subj:{subject_id}:bought"
-
-
-def subject_orders(subject_id: str) -> str:
-    """Hash: `count`, `spend_fen`."""
-    return f"f:subj:{subject_id}:orders"
-
-
-def sku_co_purchase(sku_id: str) -> str:
-    """Sorted set: partner sku_id -> number of orders bought together."""
-    return f"f:sku:{sku_id}:co"
-
-
-def guide_ledger(guide_id: str) -> str:
-    """Hash: order_id -> commission (fen)."""
-    return f"f:guide:{guide_id}:ledger"
-
-
-def guide_totals(guide_id: str) -> str:
-    """Hash: `orders`, `sales_fen`, `commission_fen`."""
-    return f"f:guide:{guide_id}:totals"
-
-
-def coupon_redeemed(coupon_id: str) -> str:
-    """Hash: order_id -> redemption ts (ms)."""
-    return f"f:coupon:{coupon_id}:redeemed"
-
-
-def coupon_stats(coupon_id: str) -> str:
-    """Hash: `redemptions`."""
-    return f"f:coupon:{coupon_id}:stats"
-
 
 # Config and state
 

@@ -12,41 +12,17 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from guang.domain.events import DwellEvent, Event, FaceEvent, PaymentEvent
+from guang.domain.keys import (
+    conversion_key,
+    dwell_count_key,
+    dwell_key,
+    footfall_key,
+    redemptions_key,
+    trending_key,
+)
 from guang.domain.writes import Delete, Put, Write, ZPut
 
 MINUTE_MS = 60_000
-
-# Keys
-
-
-def footfall_key(store_id: str) -> str:
-    """Hash: bucket start (epoch ms, as text) -> unique subjects seen by face or dwell in that bucket."""
-    return f"f:store:{store_id}:footfall"
-
-
-def dwell_key(store_id: str, bucket_ms: int) -> str:
-    """Hash: zone_id -> total dwell ms in the bucket starting at `bucket_ms`."""
-    return f"f:store:{store_id}:dwell:{bucket_ms}"
-
-
-def dwell_count_key(store_id: str, bucket_ms: int) -> str:
-    """Hash: zone_id -> number of dwell events in the bucket starting at `bucket_ms`."""
-    return f"f:store:{store_id}:dwell_n:{bucket_ms}"
-
-
-def conversion_key(store_id: str, bucket_ms: int) -> str:
-    """Hash with fields `visitors` and `payers` (unique subjects); a missing field means 0."""
-    return f"f:store:{store_id}:conv:{bucket_ms}"
-
-
-def redemptions_key(store_id: str) -> str:
-    """Hash: bucket start (epoch ms, as text) -> coupon ids redeemed on payments in that bucket."""
-    return f"f:store:{store_id}:redemptions"
-
-
-def trending_key(mall_id: str) -> str:
-    """Sorted set: sku_id -> score over the sliding trending window."""
-    return f"f:mall:{mall_id}:trending"
 
 
 # Config and state
