@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
 
 from guang.adapters.ports import FeatureStore, VectorFilter, VectorHit, VectorIndex, VectorQuery
-from guang.domain.features import SubjectFeatures
+from guang.domain import keys
 from guang.services.catalog import Catalog, CatalogProduct
 from recsys.models import Audience, RecItem, RecList, Surface
 from recsys.ranking import Interest, Weights, blend_interest, query_vector, reason, score
+from recsys.rules import RuleConfig, diversify, drop_bought, drop_capped
 
 CANDIDATES = 60
 BEST_SELLERS = 30
@@ -31,6 +31,7 @@ class Recommender:
         half_life_s: float,
         presence_window_s: float,
         weights: Weights | None = None,
+        rules: RuleConfig | None = None,
     ) -> None:
         self._catalog = catalog
         self._features = features
@@ -38,41 +39,27 @@ class Recommender:
         self._half_life_s = half_life_s
         self._presence_window_ms = int(presence_window_s * 1000)
         self._weights = weights or Weights()
+        self._rules = rules or RuleConfig()
         self._max_popularity = max((p.popularity for p in catalog.products.values()), default=0)
 
     async def for_store(self, store_id: str, *, limit: int, surface: Surface = Surface.SCREEN) -> RecList:
         """What is most worth showing to whoever is in this store now; the store's best if nobody is known."""
         now_ms = int(time.time() * 1000)
-        audience, best = await self._features.store_context(
-            store_id, since_ms=now_ms - self._presence_window_ms, people=AUDIENCE_SIZE, best=BEST_SELLERS
+        audience, best, history = await self._features.store_context(
+            store_id,
+            since_ms=now_ms - self._presence_window_ms,
+            people=AUDIENCE_SIZE,
+            best=BEST_SELLERS,
+            surface=surface.value,
+            day=keys.local_day(now_ms),
         )
-        return await self._rank(store_id, audience, best, limit=limit, surface=surface, now_ms=now_ms)
-
-    async def for_subjects(
-        self, subject_ids: Sequence[str], *, store_id: str | None, limit: int, surface: Surface
-    ) -> RecList:
-        now_ms = int(time.time() * 1000)
-        audience = await self._features.subjects(subject_ids) if subject_ids else []
-        best: list[str] = []
-        if store_id:
-            _, best = await self._features.store_context(
-                store_id, since_ms=now_ms, people=0, best=BEST_SELLERS
-            )
-        return await self._rank(store_id, audience, best, limit=limit, surface=surface, now_ms=now_ms)
-
-    async def _rank(
-        self,
-        store_id: str | None,
-        audience: list[SubjectFeatures],
-        best: list[str],
-        *,
-        limit: int,
-        surface: Surface,
-        now_ms: int,
-    ) -> RecList:
         interest = blend_interest(audience, now_ms=now_ms, half_life_s=self._half_life_s)
         hits = await self._candidates(store_id, interest) if not interest.empty else []
-        scored = self._score(hits, best, interest)
+        ranked = self._score(hits, best, interest)
+        ranked = drop_capped(
+            drop_bought(ranked, set(history.bought), self._rules), history.shown_today, self._rules
+        )
+        chosen = diversify(ranked, limit, self._rules)
         kind = (
             Audience.STORE_BEST
             if interest.empty
@@ -82,7 +69,7 @@ class Recommender:
         )
         items = [
             RecItem(product=p, score=round(s, 4), reason=reason(p, audience, self._catalog.zones))
-            for p, s in scored[:limit]
+            for p, s in chosen
         ]
         cause = max(audience, key=lambda f: f.ts_ms).last_event_id if audience else None
         return RecList(

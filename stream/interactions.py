@@ -9,7 +9,6 @@ produces the same writes. States hold dicts and ints only (insertion-ordered, pi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import NamedTuple
 
 from guang.domain.events import Event, InteractionEvent
@@ -18,26 +17,13 @@ from guang.domain.keys import (
     ctr_arm_group,
     ctr_key,
     ctr_surface_group,
+    day_number,
     freq_field,
+    local_day,
     subject_engage_key,
     subject_freq_key,
 )
 from guang.domain.writes import Put, Write
-
-DAY_MS = 86_400_000
-LOCAL_OFFSET_MS = 8 * 3_600_000
-"""Frequency-cap days are calendar days in UTC+8 (China has no daylight saving time)."""
-_EPOCH = date(1970, 1, 1)
-
-
-def local_day(ts_ms: int) -> str:
-    """The UTC+8 calendar day of an epoch-ms time, as `YYYY-MM-DD` (the `day` of `subject_freq_key`)."""
-    return (_EPOCH + timedelta(days=_day_number(ts_ms))).isoformat()
-
-
-def _day_number(ts_ms: int) -> int:
-    return (ts_ms + LOCAL_OFFSET_MS) // DAY_MS
-
 
 # Config and state
 
@@ -128,7 +114,7 @@ def update_subject_interactions(
     writes: list[Write] = []
     subject = event.subject_id
     if event.action in ("impression", "click"):
-        counters = _day_counters(state, _day_number(event.ts_ms), config)
+        counters = _day_counters(state, day_number(event.ts_ms), config)
         if counters is not None:
             name = freq_field(event.surface, event.target_type, event.target_id)
             old = counters.pop(name, FreqCounter())  # re-inserted last: most recently touched

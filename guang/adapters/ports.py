@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from guang.domain.features import SubjectFeatures
+from guang.domain.features import ShopperHistory, SubjectFeatures
 from guang.domain.signals import Signal
 from guang.domain.writes import Write
 
@@ -151,10 +151,17 @@ class FeatureStore(Protocol):
     """Live features for serving: every request's features in one round trip."""
 
     async def subjects(self, subject_ids: Sequence[str]) -> list[SubjectFeatures]: ...
+    async def audience(
+        self, subject_ids: Sequence[str], *, surface: str, day: str
+    ) -> tuple[list[SubjectFeatures], ShopperHistory]:
+        """Features, purchases and today's impressions on `surface` of these subjects, in one round trip."""
+        ...
+
     async def store_context(
-        self, store_id: str, *, since_ms: int, people: int, best: int
-    ) -> tuple[list[SubjectFeatures], list[str]]:
-        """Who was seen in the store since `since_ms` (newest first, with features) and its best sellers."""
+        self, store_id: str, *, since_ms: int, people: int, best: int, surface: str, day: str
+    ) -> tuple[list[SubjectFeatures], list[str], ShopperHistory]:
+        """Who was seen in the store since `since_ms` (newest first, with features and history) and its
+        best sellers."""
         ...
 
     async def set_store_best(self, best: Mapping[str, Mapping[str, float]]) -> None: ...

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 
 from guang.adapters.ports import StoreChange
 from guang.domain import keys
-from guang.domain.features import LastDwell, SubjectFeatures
+from guang.domain.features import LastDwell, ShopperHistory, SubjectFeatures
 from guang.domain.writes import Put, Write, ZPut
 
 STORE_UPDATES_CHANNEL = "guang:store-updates"
@@ -177,17 +177,41 @@ class RedisFeatureStore:
         decoded = (decode_features(s, raw) for s, raw in zip(subject_ids, rows, strict=True))
         return [f for f in decoded if f is not None]
 
+    async def audience(
+        self, subject_ids: Sequence[str], *, surface: str, day: str
+    ) -> tuple[list[SubjectFeatures], ShopperHistory]:
+        """Features, purchases and today's impressions on `surface` of these subjects: one round trip."""
+        if not subject_ids:
+            return [], ShopperHistory()
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.mget([subject_key(s) for s in subject_ids])
+        for subject_id in subject_ids:
+            pipe.hkeys(keys.subject_bought(subject_id))
+            pipe.hgetall(keys.subject_freq_key(subject_id, day))
+        rows = await pipe.execute()
+        decoded = (decode_features(s, raw) for s, raw in zip(subject_ids, rows[0], strict=True))
+        bought = frozenset(sku.decode() for skus in rows[1::2] for sku in skus)
+        prefix = f"{surface}:product:"
+        shown: dict[str, int] = {}
+        for counts in rows[2::2]:
+            for field_name, count in counts.items():
+                name = field_name.decode()
+                if name.startswith(prefix):
+                    sku = name.removeprefix(prefix)
+                    shown[sku] = shown.get(sku, 0) + int(count)
+        return [f for f in decoded if f is not None], ShopperHistory(bought, shown)
+
     async def store_context(
-        self, store_id: str, *, since_ms: int, people: int, best: int
-    ) -> tuple[list[SubjectFeatures], list[str]]:
-        """Who is in the store now (with their features) and the store's best sellers: two round trips."""
+        self, store_id: str, *, since_ms: int, people: int, best: int, surface: str, day: str
+    ) -> tuple[list[SubjectFeatures], list[str], ShopperHistory]:
+        """Who is in the store now (with features and history) and its best sellers: two round trips."""
         pipe = self._redis.pipeline(transaction=False)
         pipe.zrevrangebyscore(presence_key(store_id), "+inf", since_ms, start=0, num=people)
         pipe.zrevrange(best_key(store_id), 0, best - 1)
         present_raw, best_raw = cast(list[list[bytes]], await pipe.execute())
         present = [r.decode() for r in present_raw]
-        features = await self.subjects(present) if present else []
-        return features, [r.decode() for r in best_raw]
+        features, history = await self.audience(present, surface=surface, day=day)
+        return features, [r.decode() for r in best_raw], history
 
     async def set_store_best(self, best: Mapping[str, Mapping[str, float]]) -> None:
         pipe = self._redis.pipeline(transaction=False)

@@ -28,6 +28,14 @@ class SubjectFeatures:
     last_event_id: str | None = None
 
 
+@dataclass(frozen=True)
+class ShopperHistory:
+    """What the rules need about an audience: what they bought, what they were shown today on a surface."""
+
+    bought: frozenset[str] = frozenset()
+    shown_today: dict[str, int] = field(default_factory=dict)
+
+
 def decay_factor(elapsed_ms: float, half_life_s: float) -> float:
     if elapsed_ms <= 0:
         return 1.0

@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+DAY_MS = 86_400_000
+LOCAL_OFFSET_MS = 8 * 3_600_000
+"""Frequency-cap days are calendar days in UTC+8 (China has no daylight saving time)."""
+_EPOCH = date(1970, 1, 1)
+
+
+def local_day(ts_ms: int) -> str:
+    """The UTC+8 calendar day of an epoch-ms time, as `YYYY-MM-DD` (the `day` of `subject_freq_key`)."""
+    return (_EPOCH + timedelta(days=day_number(ts_ms))).isoformat()
+
+
+def day_number(ts_ms: int) -> int:
+    return (ts_ms + LOCAL_OFFSET_MS) // DAY_MS
+
 
 def subject(subject_id: str) -> str:
     return f"f:subj:{subject_id}"

@@ -58,13 +58,17 @@ async def test_features_written_by_the_dataflow_are_read_back_with_presence(any_
     announced = asyncio.create_task(_changes_for(reader, store, count=2))
     await _until_subscribed(any_redis_url)
     writer.write([features])
-    audience, _ = await reader.store_context(store, since_ms=0, people=3, best=5)
+    audience, _, _ = await reader.store_context(
+        store, since_ms=0, people=3, best=5, surface="SCREEN", day="d"
+    )
     assert audience == [features]
 
     writer.write(
         [SubjectFeatures(subject_id="v:alice", ts_ms=1_790_000_000_100, store_id=store, present=False)]
     )
-    audience, _ = await reader.store_context(store, since_ms=0, people=3, best=5)
+    audience, _, _ = await reader.store_context(
+        store, since_ms=0, people=3, best=5, surface="SCREEN", day="d"
+    )
     assert audience == []
 
     changes = await asyncio.wait_for(announced, timeout=5)
@@ -94,7 +98,7 @@ async def test_store_best_sellers_come_back_best_first(any_redis_url: str) -> No
     store = f"store-{uuid.uuid4().hex[:8]}"
     reader = RedisFeatureStore(any_redis_url)
     await reader.set_store_best({store: {"sku-a": 3.0, "sku-b": 9.0, "sku-c": 1.0}})
-    _, best = await reader.store_context(store, since_ms=0, people=0, best=2)
+    _, best, _ = await reader.store_context(store, since_ms=0, people=0, best=2, surface="SCREEN", day="d")
     assert best == ["sku-b", "sku-a"]
     await reader.close()
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 import numpy as np
 
 from guang.adapters.ports import Progress, StoreChange, VectorHit, VectorPoint, VectorQuery
-from guang.domain.features import LastDwell, SubjectFeatures
+from guang.domain.features import LastDwell, ShopperHistory, SubjectFeatures
 from guang.services.catalog import Catalog, CatalogProduct, CatalogStore, CatalogZone
 from recsys.models import Audience
 from recsys.service import Recommender
@@ -44,16 +44,24 @@ class FakeVectors:
 
 
 class FakeFeatures:
-    def __init__(self, present: list[SubjectFeatures], best: list[str]) -> None:
-        self.present, self.best = present, best
+    def __init__(
+        self, present: list[SubjectFeatures], best: list[str], history: ShopperHistory | None = None
+    ) -> None:
+        self.present, self.best, self.history = present, best, history or ShopperHistory()
 
     async def subjects(self, subject_ids: Sequence[str]) -> list[SubjectFeatures]:
         return [f for f in self.present if f.subject_id in subject_ids]
 
+    async def audience(
+        self, subject_ids: Sequence[str], *, surface: str, day: str
+    ) -> tuple[list[SubjectFeatures], ShopperHistory]:
+        return await self.subjects(subject_ids), self.history
+
     async def store_context(
-        self, store_id: str, *, since_ms: int, people: int, best: int
-    ) -> tuple[list[SubjectFeatures], list[str]]:
-        return [f for f in self.present if f.ts_ms >= since_ms][:people], self.best[:best]
+        self, store_id: str, *, since_ms: int, people: int, best: int, surface: str, day: str
+    ) -> tuple[list[SubjectFeatures], list[str], ShopperHistory]:
+        present = [f for f in self.present if f.ts_ms >= since_ms][:people]
+        return present, self.best[:best], self.history
 
     async def set_store_best(self, best: Mapping[str, Mapping[str, float]]) -> None: ...
     async def set_face_consent(self, member_id: str, *, active: bool) -> None: ...
@@ -123,3 +131,19 @@ async def test_a_shopper_at_the_coat_wall_gets_coats_in_stock_here_with_the_reas
     assert all(int(i.product.id[-2:]) <= 16 for i in recs.items), "only items in stock at this store"
     assert recs.items[0].reason == "因为你在外套区停留了40秒"
     assert recs.rec_id.startswith("rec_")
+
+
+async def test_what_the_shopper_bought_or_was_shown_too_often_today_is_left_out() -> None:
+    shopper = SubjectFeatures(
+        subject_id="u:m1", ts_ms=int(time.time() * 1000), category_scores={"外套": 4.0}, store_id="s1"
+    )
+    catalog, vectors = catalog_and_vectors()
+    everything = await recommender([shopper], best=[]).for_store("s1", limit=8)
+    first, second = everything.items[0].product.id, everything.items[1].product.id
+    history = ShopperHistory(bought=frozenset({first}), shown_today={second: 3})
+    features = FakeFeatures([shopper], [], history)
+    ruled = Recommender(
+        catalog=catalog, features=features, vectors=vectors, half_life_s=600, presence_window_s=120
+    )
+    ids = [item.product.id for item in (await ruled.for_store("s1", limit=8)).items]
+    assert first not in ids and second not in ids and len(ids) == 8
