@@ -129,6 +129,21 @@ def bench_stream(
     main(json_path=json_path, events=events, latency_events=latency_events)
 
 
+@bench_app.command("recs")
+def bench_recs(
+    json_path: Annotated[Path, typer.Option("--json", help="where to write the results")] = Path(
+        ".guang/bench/recs.json"
+    ),
+    items: Annotated[int, typer.Option(help="synthetic catalog size")] = 100_000,
+    users: Annotated[int, typer.Option(help="subjects with live features, present in a store")] = 10_000,
+    requests: Annotated[int, typer.Option(help="timed recommendations per surface, after a warm-up")] = 2000,
+) -> None:
+    """Recommender.for_store in-process, warm, p50/p99 per surface vs bare Redis and Qdrant floors."""
+    from guang.bench.recs import main
+
+    main(json_path=json_path, items=items, users=users, requests=requests)
+
+
 @bench_app.command("memory")
 def bench_memory(
     json_path: Annotated[Path, typer.Option("--json", help="where to write the results")] = Path(
