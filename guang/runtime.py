@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from guang.seed.generator import generate
 from guang.settings import Settings
 
 console = Console(stderr=True)
+MAX_RESTARTS = 5
+RESTART_WINDOW_S = 600.0
 
 
 @contextlib.contextmanager
@@ -119,7 +122,6 @@ async def run_stack(settings: Settings, *, simulate: bool, seed: int, scale: flo
 
     engines = start_engines(settings)
     container = Container(engines.settings)
-    dataflow: ChildProcess | None = None
     tasks: list[asyncio.Task[None]] = []
     try:
         await ensure_seeded(container, seed=seed, scale=scale)
@@ -127,8 +129,7 @@ async def run_stack(settings: Settings, *, simulate: bool, seed: int, scale: flo
         credentials = await loader.demo_credentials(container.documents, container.secret_key, base_url)
         credentials_path = settings.path("demo-credentials.json")
         loader.write_credentials(credentials_path, credentials)
-        dataflow = start_dataflow(engines.settings)
-        engines.processes.append(dataflow)
+        engines.processes.append(start_dataflow(engines.settings))
         services = await AppServices.build(container)
         server = _Server(
             uvicorn.Config(create_app(services), host=settings.host, port=settings.port, log_level="warning")
@@ -136,10 +137,12 @@ async def run_stack(settings: Settings, *, simulate: bool, seed: int, scale: flo
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
-        tasks.append(asyncio.create_task(_watch(dataflow, server)))
+        extra = {"credentials": str(credentials_path)}
+        record = partial(write_run_info, settings, engines, extra)
+        tasks.append(asyncio.create_task(_supervise_dataflow(engines, server, record)))
         if simulate:
             tasks.append(asyncio.create_task(run_simulator(credentials, stop=lambda: server.should_exit)))
-        write_run_info(settings, engines, {"credentials": str(credentials_path)})
+        record()
         _announce(credentials, credentials_path)
         await server.serve()
     finally:
@@ -151,13 +154,26 @@ async def run_stack(settings: Settings, *, simulate: bool, seed: int, scale: flo
         console.print("stopped: engines, dataflow and API are down")
 
 
-async def _watch(dataflow: ChildProcess, server: uvicorn.Server) -> None:
-    """If the dataflow dies the system is broken: say so and shut down rather than serve stale data."""
-    while dataflow.alive():
-        await asyncio.sleep(1.0)
-    if not server.should_exit:
-        console.print(f"[red]dataflow exited[/]; see {dataflow.log_path}:\n{dataflow.tail_log()}")
-        server.should_exit = True
+async def _supervise_dataflow(
+    engines: Engines, server: uvicorn.Server, on_restart: Callable[[], object]
+) -> None:
+    """Restart a dataflow that died (it resumes from its last snapshot); if it keeps dying, say so and
+    shut down rather than serve stale features."""
+    restarts: list[float] = []
+    while not server.should_exit:
+        await asyncio.sleep(0.5)
+        dataflow = next(p for p in engines.processes if p.name == "dataflow")
+        if dataflow.alive() or server.should_exit:
+            continue
+        restarts = [t for t in restarts if time.monotonic() - t < RESTART_WINDOW_S] + [time.monotonic()]
+        if len(restarts) > MAX_RESTARTS:
+            console.print(f"[red]dataflow keeps exiting[/]; see {dataflow.log_path}:\n{dataflow.tail_log()}")
+            server.should_exit = True
+            return
+        console.print(f"[yellow]dataflow exited; restarting from its snapshot[/] (see {dataflow.log_path})")
+        engines.processes.remove(dataflow)
+        engines.processes.append(start_dataflow(engines.settings))
+        on_restart()
 
 
 def _announce(credentials: dict[str, Any], path: Path) -> None:

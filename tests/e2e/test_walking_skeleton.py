@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -124,6 +125,31 @@ def test_bad_input_is_refused_with_reasons_and_the_stack_keeps_serving(stack: De
     assert "guang_events_received_total" in httpx.get(f"{stack.base_url}/metrics").text
     page = httpx.get(f"{stack.base_url}/screen/{screen_id}")
     assert page.status_code == 200 and "graphql-transport-ws" in page.text
+
+
+def test_a_killed_dataflow_is_restarted_and_events_flow_again(stack: DemoStack) -> None:
+    store, _, _ = store_devices(stack)
+    camera_token = next(d["token"] for d in store["devices"] if d["kind"] == "camera")
+    old_pid = stack.run_info["children"]["dataflow"]
+    os.kill(old_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while stack.run_info["children"]["dataflow"] == old_pid and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert stack.run_info["children"]["dataflow"] != old_pid, "the dataflow was not restarted"
+    stack.wait_ready()
+    zone_id = store["zones"][0]["zone_id"]
+    event = {"event_id": f"after-kill-{uuid.uuid4().hex}", "type": "dwell", "ts_ms": int(time.time() * 1000),
+             "visitor_id": "after-kill", "zone_id": zone_id, "dwell_ms": 20_000}  # fmt: skip
+    response = httpx.post(
+        f"{stack.base_url}/events", json=[event], headers={"Authorization": f"Bearer {camera_token}"}
+    )
+    assert response.json()["accepted"] == 1
+    kv = redis.Redis.from_url(stack.run_info["kv_url"])
+    deadline = time.monotonic() + 10
+    while kv.get("f:subj:v:after-kill") is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert kv.get("f:subj:v:after-kill") is not None
+    kv.close()
 
 
 def test_ctrl_c_leaves_no_process_and_a_second_start_is_quick_without_re_embedding(stack: DemoStack) -> None:
