@@ -39,10 +39,11 @@ def build_flow(settings: Settings | None = None, *, stop_at_end: bool = False) -
     flow = Dataflow("guang_features")
     messages = op.input("bus", flow, BusSource(container.event_reader, stop_at_end=stop_at_end))
     # BusMessage
-    events, dead = _intake(messages, settings, container.consent_view())
+    consents = container.consent_view()
+    events, dead = _intake(messages, settings, consents)
     # Event; DeadLetter
     op.output("dead_letters", dead, WriterSink(container.dead_letters))
-    features = _subject_features(events, settings, context)
+    features = _subject_features(events, settings, context, consents)
     op.output("features", features, WriterSink(lambda: SubjectFeatureWrites(container.feature_writer())))
     # (subject_id, SubjectFeatures)
     where, signals = _places(events, context)
@@ -86,7 +87,7 @@ def _intake(
 
 
 def _subject_features(
-    events: Stream[Event], settings: Settings, context: FlowContext
+    events: Stream[Event], settings: Settings, context: FlowContext, consents: ConsentView
 ) -> op.KeyedStream[SubjectFeatures]:
     """Interest per subject, with visits linked at the till counted for the member who paid."""
     config = InterestConfig(
@@ -95,7 +96,8 @@ def _subject_features(
     tills = context.till_zones
     at_till = op.key_on("by_store", op.filter("till", events, partial(_at_till, tills=tills)), _store)
     # (store_id, FaceEvent at the till | PaymentEvent by a member)
-    links = op.stateful_flat_map("link", at_till, partial(update_till, till_zones=tills))
+    link = partial(update_till, till_zones=tills, has_face_consent=consents.has_face_consent)
+    links = op.stateful_flat_map("link", at_till, link)
     links_by_visitor = op.key_on("link_by_visitor", op.map("unkey_links", links, lambda kv: kv[1]), _visitor)
     # (visitor subject_id, Link)
     by_subject = op.key_on("by_subject", events, lambda event: event.subject_id)

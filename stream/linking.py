@@ -7,7 +7,7 @@ only says which anonymous visitor stood at the till at that moment.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from guang.domain.events import Event, FaceEvent, PaymentEvent
@@ -47,6 +47,9 @@ class TillState:
     payments: list[tuple[int, str, str]] = field(default_factory=list)
     linked: dict[tuple[str, str], int] = field(default_factory=dict)
     """(visitor, member) -> link time; a dict, not a set, so eviction order survives a restart."""
+    paid_links: dict[str, int] = field(default_factory=dict)
+    """payment event_id -> time, for payments already linked to a visitor."""
+    seen_ids: dict[str, int] = field(default_factory=dict)
     newest_ms: int = 0
 
 
@@ -60,34 +63,51 @@ def _closest(candidates: Iterable[tuple[int, str]], ts_ms: int) -> str | None:
 
 
 def update_till(
-    state: TillState | None, event: Event, *, till_zones: frozenset[str]
+    state: TillState | None,
+    event: Event,
+    *,
+    till_zones: frozenset[str],
+    has_face_consent: Callable[[str], bool],
 ) -> tuple[TillState, list[Link]]:
-    """Per store: remember who stood at the till and who paid; link the two when their times meet."""
+    """Per store: remember who stood at the till and who paid; link each payment to at most one visitor,
+    the one seen closest to it. Only members with an active face consent are linked: tying a
+    camera-tracked visit to a person is face-derived."""
     state = state or TillState()
     links: list[Link] = []
     if isinstance(event, FaceEvent) and event.visitor_id and event.zone_id in till_zones:
-        visitor = event.subject_id
-        state.sightings.append((event.ts_ms, visitor))
-        for pay_ts, member, event_id in state.payments:
-            if _closest([(event.ts_ms, visitor)], pay_ts) and (visitor, member) not in state.linked:
-                links.append(Link(visitor, member, event.store_id or "", pay_ts, event_id))
-                state.linked[(visitor, member)] = pay_ts
-    elif isinstance(event, PaymentEvent) and event.user_id:
-        member = event.subject_id
-        state.payments.append((event.ts_ms, member, event.event_id))
-        seen_at_till = _closest(state.sightings, event.ts_ms)
-        if seen_at_till is not None and (seen_at_till, member) not in state.linked:
-            links.append(Link(seen_at_till, member, event.store_id or "", event.ts_ms, event.event_id))
-            state.linked[(seen_at_till, member)] = event.ts_ms
+        if event.event_id in state.seen_ids:
+            return state, []
+        state.seen_ids[event.event_id] = event.ts_ms
+        state.sightings.append((event.ts_ms, event.subject_id))
+        for pay_ts, member, payment_id in state.payments:
+            if payment_id not in state.paid_links:
+                links += _link(state, member, pay_ts, payment_id, event.store_id or "")
+    elif isinstance(event, PaymentEvent) and event.user_id and has_face_consent(event.user_id):
+        if event.event_id in state.seen_ids:
+            return state, []
+        state.seen_ids[event.event_id] = event.ts_ms
+        state.payments.append((event.ts_ms, event.subject_id, event.event_id))
+        links += _link(state, event.subject_id, event.ts_ms, event.event_id, event.store_id or "")
     else:
         return state, []
     state.newest_ms = max(state.newest_ms, event.ts_ms)
     horizon = state.newest_ms - RETENTION_MS
     state.sightings = [s for s in state.sightings if s[0] >= horizon]
     state.payments = [p for p in state.payments if p[0] >= horizon]
+    state.seen_ids = {k: ts for k, ts in state.seen_ids.items() if ts >= horizon}
+    state.paid_links = {k: ts for k, ts in state.paid_links.items() if ts >= horizon}
     if len(state.linked) > 4 * MAX_SEEN:
         state.linked = dict(sorted(state.linked.items(), key=lambda kv: (kv[1], kv[0]))[-MAX_SEEN:])
     return state, links
+
+
+def _link(state: TillState, member: str, pay_ts: int, payment_id: str, store_id: str) -> list[Link]:
+    visitor = _closest(state.sightings, pay_ts)
+    if visitor is None or (visitor, member) in state.linked:
+        return []
+    state.linked[(visitor, member)] = pay_ts
+    state.paid_links[payment_id] = pay_ts
+    return [Link(visitor, member, store_id, pay_ts, payment_id)]
 
 
 def combine(

@@ -12,6 +12,7 @@ from guang.adapters.mongo_documents import MongoDocumentStore
 from guang.adapters.redis_bus import RedisDeadLetters
 from guang.adapters.redis_features import RedisFeatureStore
 from guang.bootstrap import Container
+from guang.domain import keys
 from guang.domain.events import DwellEvent, FaceEvent, PaymentEvent, PaymentItem, event_to_json
 from guang.settings import Settings
 from stream.flow import build_flow
@@ -127,6 +128,7 @@ def test_a_visitors_dwell_counts_for_the_member_who_then_pays_at_the_till(
         ),
     ]
     raw = redis.Redis.from_url(valkey_url)
+    raw.sadd(keys.FACE_CONSENT, "m-1")
     for event in events:
         raw.xadd(settings.events_stream, {"e": event_to_json(event)})
 

@@ -20,6 +20,7 @@ from bytewax.testing import run_main
 from guang.adapters.mongo_documents import MongoDocumentStore
 from guang.adapters.redis_bus import position_key, position_ms
 from guang.bootstrap import child_environment
+from guang.domain import keys
 from guang.domain.events import (
     DwellEvent,
     Event,
@@ -131,6 +132,7 @@ def test_five_sigkills_mid_stream_end_with_the_features_of_an_uninterrupted_run(
     for settings in (calm, crashy):
         kv = redis.Redis.from_url(settings.bus_url)
         kv.flushdb()
+        kv.sadd(keys.FACE_CONSENT, *(f"m{n}" for n in range(100)))
         for start in range(0, len(events), 5000):
             pipe = kv.pipeline(transaction=False)
             for payload in events[start : start + 5000]:

@@ -7,6 +7,7 @@ from stream.steps import InterestConfig, update_subject
 
 T0 = 1_790_000_000_000
 TILL = frozenset({"z-till"})
+CONSENTED = {"m1", "m2"}.__contains__
 CONFIG = InterestConfig(half_life_s=600.0, zone_categories={"z-jeans": "牛仔裤"})
 
 
@@ -31,20 +32,22 @@ def pays(member: str, ts: int, event_id: str = "p1") -> PaymentEvent:
 
 
 def test_the_visitor_at_the_till_when_a_member_pays_is_linked_once() -> None:
-    state, links = update_till(None, at_till("v1", T0), till_zones=TILL)
-    state, links = update_till(state, at_till("v2", T0 - 100_000, "f0"), till_zones=TILL)
-    state, links = update_till(state, pays("m1", T0 + 20_000), till_zones=TILL)
+    state, links = update_till(None, at_till("v1", T0), till_zones=TILL, has_face_consent=CONSENTED)
+    state, links = update_till(
+        state, at_till("v2", T0 - 100_000, "f0"), till_zones=TILL, has_face_consent=CONSENTED
+    )
+    state, links = update_till(state, pays("m1", T0 + 20_000), till_zones=TILL, has_face_consent=CONSENTED)
     assert links == [Link("v:v1", "u:m1", "s1", T0 + 20_000, "p1")]
-    _, again = update_till(state, pays("m1", T0 + 21_000, "p2"), till_zones=TILL)
+    _, again = update_till(state, pays("m1", T0 + 21_000, "p2"), till_zones=TILL, has_face_consent=CONSENTED)
     assert again == []
 
 
 def test_a_sighting_reported_after_the_payment_still_links_and_far_apart_ones_do_not() -> None:
-    state, _ = update_till(None, pays("m1", T0), till_zones=TILL)
-    state, links = update_till(state, at_till("v1", T0 + 10_000), till_zones=TILL)
+    state, _ = update_till(None, pays("m1", T0), till_zones=TILL, has_face_consent=CONSENTED)
+    state, links = update_till(state, at_till("v1", T0 + 10_000), till_zones=TILL, has_face_consent=CONSENTED)
     assert [(link.visitor, link.member) for link in links] == [("v:v1", "u:m1")]
-    _, none = update_till(None, at_till("v9", T0 - 600_000), till_zones=TILL)
-    _, none = update_till(_, pays("m2", T0), till_zones=TILL)
+    _, none = update_till(None, at_till("v9", T0 - 600_000), till_zones=TILL, has_face_consent=CONSENTED)
+    _, none = update_till(_, pays("m2", T0), till_zones=TILL, has_face_consent=CONSENTED)
     assert none == []
 
 
@@ -80,3 +83,15 @@ def test_a_member_keeps_only_the_most_recent_linked_visits() -> None:
         view, merged = update_view(view, Transfer("u:m1", f"v:{n}", visit, T0 + n), half_life_s=600.0)
     assert view is not None and len(view.linked) == MAX_LINKED_VISITS
     assert "c0" not in merged.category_scores and f"c{MAX_LINKED_VISITS + 2}" in merged.category_scores
+
+
+def test_a_payment_links_one_visitor_only_and_never_a_member_without_face_consent() -> None:
+    state, _ = update_till(None, at_till("v1", T0 - 5_000), till_zones=TILL, has_face_consent=CONSENTED)
+    state, links = update_till(state, pays("m1", T0), till_zones=TILL, has_face_consent=CONSENTED)
+    _, later = update_till(
+        state, at_till("v2", T0 + 20_000, "f2"), till_zones=TILL, has_face_consent=CONSENTED
+    )
+    assert [link.visitor for link in links] == ["v:v1"] and later == []
+    state, _ = update_till(None, at_till("v1", T0), till_zones=TILL, has_face_consent=CONSENTED)
+    _, none = update_till(state, pays("m9", T0), till_zones=TILL, has_face_consent=CONSENTED)
+    assert none == []
