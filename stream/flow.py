@@ -5,7 +5,6 @@ Each part is a pure step module; this file only wires them. Streams are named by
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import partial
 from typing import TypeGuard
@@ -14,6 +13,7 @@ import bytewax.operators as op
 from bytewax.dataflow import Dataflow, Stream
 
 from guang.adapters.ports import BusMessage, ConsentView, DeadLetter
+from guang.adapters.redis_bus import position_ms
 from guang.bootstrap import Container
 from guang.domain.events import DwellEvent, Event, FaceEvent, InteractionEvent, LocationEvent, PaymentEvent
 from guang.domain.experiments import DEFAULT_EXPERIMENTS
@@ -76,7 +76,7 @@ def _intake(
     )
     keyed = op.key_on("by_watermark", decoded.trues, watermark_key)
     # (store | mall | subject, Envelope)
-    checked = op.stateful_map("lateness", keyed, lambda newest, env: gate(newest, env, now_ms=_now_ms()))
+    checked = op.stateful_map("lateness", keyed, lambda newest, env: gate(newest, env, now_ms=_bus_ms(env)))
     on_time = op.branch("on_time", op.map("unkey", checked, lambda kv: kv[1]), _is_event)
     dead = op.merge(
         "dead",
@@ -275,5 +275,6 @@ def _own_features(item: tuple[str, SubjectFeatures | Transfer]) -> tuple[str, Su
     return (subject_id, value) if isinstance(value, SubjectFeatures) else None
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+def _bus_ms(envelope: Envelope) -> int:
+    """When the event reached the bus: a clock that replays identically after a restart."""
+    return position_ms(envelope.position)

@@ -70,5 +70,6 @@ def face_consent_gate(
     (and everything that would be derived from it) is refused."""
     event = envelope.event
     if isinstance(event, FaceEvent | DwellEvent) and event.user_id and not has_face_consent(event.user_id):
-        return _letter(envelope, f"no active face consent for member {event.user_id}")
+        reason = f"no active face consent for member {event.user_id}"
+        return DeadLetter(envelope.position, reason, "", event.event_id)  # the face-derived event is not kept
     return envelope

@@ -113,7 +113,8 @@ class EventBus(Protocol):
     """Append-only event log with idempotent publishing (Redis Streams here, Kafka at scale)."""
 
     async def publish(self, items: Iterable[tuple[str, str]]) -> list[PublishResult]:
-        """Publish (event_id, json) pairs; an event_id seen before is not appended again."""
+        """Publish (dedupe id, json) pairs; a dedupe id seen before is not appended again. Ingest uses
+        `<store_id>:<event_id>`, so one store's devices cannot pre-empt another store's event ids."""
         ...
 
     async def dataflow_alive(self) -> bool:

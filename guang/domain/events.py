@@ -108,7 +108,7 @@ class InteractionEvent(BaseEvent):
     action: Literal["impression", "click", "like", "share", "follow", "claim", "consult"]
     target_type: Literal["product", "article", "coupon", "store", "staff", "post"]
     target_id: Id
-    surface: str = Field(min_length=1, max_length=32)
+    surface: Literal["FEED", "SCREEN", "ARRIVAL", "PARKING", "PAY_SUCCESS", "EXIT", "GUIDE"]
     rec_id: Id | None = None
 
 

@@ -24,7 +24,23 @@ class BatchRejected(ValueError):
     """The body as a whole is unusable (not a list, too large)."""
 
 
+ALLOWED_TYPES: dict[str, frozenset[str]] = {
+    "camera": frozenset({"face", "dwell"}),
+    "pos": frozenset({"payment"}),
+    "screen": frozenset({"interaction"}),
+}
+"""What each kind of device may report; anything else from it is refused."""
+
+
 def _check_device(event: BaseEvent, device: Device) -> None:
+    kind = getattr(event, "type", "")
+    if kind not in ALLOWED_TYPES.get(device.kind, frozenset()):
+        raise EventRejected(f"type: a {device.kind} device may not send {kind} events", event.event_id)
+    if event.mall_id is not None and event.mall_id != device.mall_id:
+        raise EventRejected(
+            f"mall_id: device {device.id} belongs to mall {device.mall_id}, not {event.mall_id}",
+            event.event_id,
+        )
     if event.store_id is not None and event.store_id != device.store_id:
         raise EventRejected(
             f"store_id: device {device.id} belongs to store {device.store_id}, not {event.store_id}",
@@ -60,7 +76,9 @@ async def ingest_batch(body: Any, *, device: Device, bus: EventBus, max_events: 
             results[index] = EventResult(index, rejected.event_id, "rejected", rejected.reason)
             continue
         to_publish.append((index, event))
-    published = await bus.publish((e.event_id, event_to_json(e)) for _, e in to_publish)
+    published = await bus.publish(
+        (f"{device.store_id}:{e.event_id}", event_to_json(e)) for _, e in to_publish
+    )
     for (index, event), outcome in zip(to_publish, published, strict=True):
         results[index] = EventResult(index, event.event_id, "accepted" if outcome.accepted else "duplicate")
     return [results[i] for i in range(len(body))]

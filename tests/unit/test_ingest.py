@@ -52,7 +52,7 @@ async def test_a_bad_event_is_reported_and_never_blocks_the_good_ones() -> None:
     results = await ingest_batch(body, device=CAMERA, bus=bus, max_events=10)
     assert [r.status for r in results] == ["accepted", "rejected", "rejected", "rejected", "accepted"]
     assert "belongs to store store-A" in (results[3].reason or "")
-    assert sorted(bus.events) == ["e1", "e3"]
+    assert sorted(bus.events) == ["store-A:e1", "store-A:e3"]
 
 
 async def test_repeated_event_ids_are_accepted_once() -> None:
@@ -66,7 +66,7 @@ async def test_repeated_event_ids_are_accepted_once() -> None:
 async def test_the_device_fills_in_its_store_mall_and_id() -> None:
     bus = FakeBus()
     await ingest_batch([dwell("e1", store=None)], device=CAMERA, bus=bus, max_events=10)
-    event = event_from_json(bus.events["e1"])
+    event = event_from_json(bus.events["store-A:e1"])
     assert (event.store_id, event.mall_id, event.device_id) == ("store-A", "mall-1", "cam-1")
 
 
@@ -84,3 +84,15 @@ def test_device_tokens_authenticate_only_their_device() -> None:
     assert registry.authenticate(f"Bearer {issue_token('other-secret', CAMERA.id)}") is None
     assert registry.authenticate(token) is None
     assert registry.authenticate(None) is None
+
+
+async def test_a_device_may_only_send_its_own_kinds_of_event_for_its_own_mall() -> None:
+    bus = FakeBus()
+    item = {"sku_id": "s", "qty": 1, "price_fen": 100}
+    payment = {"event_id": "p1", "type": "payment", "ts_ms": 1_790_000_000_000, "user_id": "m1",
+               "order_id": "o1", "amount_fen": 100, "items": [item], "channel": "pos"}  # fmt: skip
+    other_mall = {**dwell("e2"), "mall_id": "mall-9"}
+    results = await ingest_batch([payment, other_mall, dwell("e3")], device=CAMERA, bus=bus, max_events=10)
+    assert [r.status for r in results] == ["rejected", "rejected", "accepted"]
+    assert results[0].reason == "type: a camera device may not send payment events"
+    assert "belongs to mall mall-1, not mall-9" in (results[1].reason or "")

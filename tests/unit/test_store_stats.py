@@ -213,7 +213,7 @@ def test_other_event_types_pass_through_and_state_stays_small_and_picklable() ->
     )  # fmt: skip
     click = InteractionEvent(
         type="interaction", event_id="i1", ts_ms=T0, visitor_id="v1", action="click", target_type="product",
-        target_id="A", surface="feed",
+        target_id="A", surface="FEED",
     )  # fmt: skip
     assert update_store_stats(None, location, config=CONFIG) == (None, [])
     assert update_store_stats(None, click, config=CONFIG) == (None, [])
