@@ -121,6 +121,10 @@ def update_store_stats(
         state = StoreStatsState(newest_ms=event.ts_ms)
     if not _first_time(state.seen, event.event_id, config.max_seen_event_ids):
         return state, []
+    if isinstance(event, PaymentEvent) and not _first_time(
+        state.seen, f"order:{event.order_id}", config.max_seen_event_ids
+    ):
+        return state, []
     store = event.store_id
     writes = _advance_store_clock(state, store, event.ts_ms, config)
     start = bucket_start(event.ts_ms, config.bucket_ms)
@@ -134,7 +138,7 @@ def update_store_stats(
             bucket.payers.add(subject)
             writes.append(Put(conversion_key(store, start), len(bucket.payers), field="payers", ttl_s=ttl))
         if event.coupon_ids:
-            bucket.redemptions += len(event.coupon_ids)
+            bucket.redemptions += len(set(event.coupon_ids))
             writes.append(Put(redemptions_key(store), bucket.redemptions, field=str(start), ttl_s=ttl))
         return state, writes
     if subject not in bucket.visitors:

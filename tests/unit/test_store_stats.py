@@ -235,3 +235,16 @@ def test_the_config_rejects_windows_that_are_not_whole_buckets() -> None:
         StatsConfig(trending_window_ms=7 * MIN)
     with pytest.raises(ValueError):
         StatsConfig(retention_ms=48 * 60 * MIN)
+
+
+def test_a_payment_retried_with_a_new_event_id_counts_its_coupons_once() -> None:
+    first = PaymentEvent(
+        type="payment", event_id="p1", ts_ms=T0, store_id="s1", user_id="m1", order_id="o1", amount_fen=100,
+        items=[PaymentItem(sku_id="k", qty=1, price_fen=100)], channel="wechatpay", coupon_ids=["c1", "c1"],
+    )  # fmt: skip
+    state, writes = update_store_stats(None, first, config=StatsConfig())
+    state, again = update_store_stats(
+        state, first.model_copy(update={"event_id": "p2"}), config=StatsConfig()
+    )
+    assert [w.value for w in writes if isinstance(w, Put) and w.key.endswith(":redemptions")] == [1]
+    assert again == []
