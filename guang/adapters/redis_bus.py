@@ -11,9 +11,10 @@ import redis.asyncio as aioredis
 from guang.adapters.ports import BusMessage, DeadLetter, PublishResult
 from guang.domain.signals import Signal
 
-_PUBLISH_ONCE = """
+# Append the fields ARGV[3..] to stream KEYS[2] unless once-key KEYS[1] was set before; 1 if appended.
+_APPEND_ONCE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[3])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
   return 1
 end
 return 0
@@ -48,7 +49,7 @@ class RedisStreamBus:
         self._stream = stream
         self._maxlen = maxlen
         self._ttl = dedupe_ttl_s
-        self._script = self._redis.register_script(_PUBLISH_ONCE)
+        self._script = self._redis.register_script(_APPEND_ONCE)
 
     async def publish(self, items: Iterable[tuple[str, str]]) -> list[PublishResult]:
         batch = list(items)
@@ -58,14 +59,11 @@ class RedisStreamBus:
         for event_id, payload in batch:
             await self._script(
                 keys=[_dedupe_key(event_id), self._stream],
-                args=[self._ttl, self._maxlen, payload],
+                args=[self._ttl, self._maxlen, "e", payload],
                 client=pipe,
             )
         flags = await pipe.execute()
         return [PublishResult(eid, bool(flag)) for (eid, _), flag in zip(batch, flags, strict=True)]
-
-    async def length(self) -> int:
-        return int(await self._redis.xlen(self._stream))
 
     async def lag(self, *, cap: int = 10_000) -> tuple[int, float]:
         """Entries the dataflow has not read (counted up to `cap`) and how far behind it is, in seconds."""
@@ -123,14 +121,6 @@ class RedisStreamReader:
 
     def close(self) -> None:
         self._redis.close()
-
-
-_APPEND_ONCE = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
-end
-return 1
-"""
 
 
 class RedisAppendOnce:
@@ -199,9 +189,6 @@ class RedisSignals:
         self._stream.append(
             [(s.dedupe_id, {k: "" if v is None else str(v) for k, v in s.__dict__.items()}) for s in signals]
         )
-
-    def read(self, count: int = 100) -> list[dict[str, str]]:
-        return self._stream.read(count)
 
     def close(self) -> None:
         self._stream.close()

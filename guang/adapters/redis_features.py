@@ -57,19 +57,13 @@ def decode_features(subject_id: str, raw: bytes | str | None) -> SubjectFeatures
     )
 
 
-_SET_MANY = """
-for i = 2, #ARGV, 2 do
-  redis.call('SET', ARGV[i], ARGV[i + 1], 'EX', ARGV[1])
-end
-return #ARGV / 2
-"""
-
-
 _APPLY = """
 local n = 0
 for i = 1, #ARGV, 5 do
   local op, key, a, b, ttl = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  if op == 'S' then redis.call('SET', key, b)
+  if op == 'S' then
+    if ttl ~= '' then redis.call('SET', key, b, 'EX', ttl) else redis.call('SET', key, b) end
+    ttl = ''
   elseif op == 'H' then redis.call('HSET', key, a, b)
   elseif op == 'Z' then redis.call('ZADD', key, b, a)
   elseif op == 'D' then redis.call('DEL', key)
@@ -106,7 +100,6 @@ class RedisFeatureWriter:
 
     def __init__(self, url: str) -> None:
         self._redis = redis.Redis.from_url(url)
-        self._set_many = self._redis.register_script(_SET_MANY)
         self._apply = self._redis.register_script(_APPLY)
 
     def apply(self, writes: Sequence[Write]) -> None:
@@ -119,16 +112,15 @@ class RedisFeatureWriter:
         if not updates:
             return
         pipe = self._redis.pipeline(transaction=False)
-        args: list[str | int] = [SUBJECT_TTL_S]
+        values = [Put(subject_key(f.subject_id), encode_features(f), ttl_s=SUBJECT_TTL_S) for f in updates]
+        self._apply(args=_flatten(values), client=pipe)
         here: dict[str, dict[str, int]] = defaultdict(dict)
         gone: dict[str, list[str]] = defaultdict(list)
         for features in updates:
-            args += [subject_key(features.subject_id), encode_features(features)]
             if features.store_id and features.present:
                 here[features.store_id][features.subject_id] = features.ts_ms
             elif features.store_id:
                 gone[features.store_id].append(features.subject_id)
-        self._set_many(args=args, client=pipe)
         for store_id, members in here.items():
             pipe.zadd(presence_key(store_id), members, gt=True)
             pipe.zremrangebyscore(
@@ -220,12 +212,6 @@ class RedisFeatureStore:
             if scores:
                 pipe.zadd(best_key(store_id), dict(scores))
         await pipe.execute()
-
-    async def set_face_consent(self, member_id: str, *, active: bool) -> None:
-        if active:
-            await self._redis.sadd(keys.FACE_CONSENT, member_id)
-        else:
-            await self._redis.srem(keys.FACE_CONSENT, member_id)
 
     async def replace_face_consents(self, member_ids: Sequence[str]) -> None:
         pipe = self._redis.pipeline(transaction=True)
