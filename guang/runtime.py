@@ -53,7 +53,7 @@ async def ensure_seeded(container: Container, *, seed: int, scale: float, reset:
         return False
     started = time.monotonic()
     console.print(f"[bold]播种 seeding[/] seed={seed} scale={scale} …")
-    data = generate(seed=seed, scale=scale)
+    data = generate(seed=seed, scale=scale, now_ms=_today_ms())
     await loader.load(
         data,
         documents=documents,
@@ -68,6 +68,13 @@ async def ensure_seeded(container: Container, *, seed: int, scale: float, reset:
     counts = ", ".join(f"{k} {v}" for k, v in data.counts().items())
     console.print(f"seeded in {time.monotonic() - started:.0f}s: {counts}")
     return True
+
+
+def _today_ms() -> int:
+    """Midnight UTC today: coupons and posts are generated around it, and a re-seed the same day is
+    identical."""
+    day = 86_400_000
+    return int(time.time() * 1000) // day * day
 
 
 def dataflow_command(recovery: Path) -> list[str]:

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     screen_items: int = 8
     max_batch_events: int = 1000
 
+    session_ttl_s: int = Field(default=7 * 24 * 3600, description="lifetime of a login's session JWT")
+    wechat_app_id: str = Field(default="", description="mini-program appid; empty = demo code2Session")
+    wechat_app_secret: str = ""
+    wechat_api_base: str = "https://api.weixin.qq.com"
+
     seed: int = 42
     seed_scale: float = 1.0
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pymongo import AsyncMongoClient
-from pymongo.errors import PyMongoError
+from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 _INSERT_CHUNK = 2000
 
@@ -30,14 +30,44 @@ class MongoDocumentStore:
         projection: Mapping[str, Any] | None = None,
         sort: Sequence[tuple[str, int]] | None = None,
         limit: int = 0,
+        skip: int = 0,
     ) -> list[dict[str, Any]]:
-        cursor = self._db[collection].find(dict(query or {}), projection=projection, limit=limit)
+        cursor = self._db[collection].find(dict(query or {}), projection=projection, limit=limit, skip=skip)
         if sort:
             cursor = cursor.sort(list(sort))
         return [doc async for doc in cursor]
 
     async def find_one(self, collection: str, query: Mapping[str, Any]) -> dict[str, Any] | None:
         return await self._db[collection].find_one(dict(query))
+
+    async def insert_one(self, collection: str, doc: Mapping[str, Any]) -> bool:
+        try:
+            await self._db[collection].insert_one(dict(doc))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def update_one(
+        self, collection: str, query: Mapping[str, Any], update: Mapping[str, Any], *, upsert: bool = False
+    ) -> bool:
+        try:
+            result = await self._db[collection].update_one(dict(query), dict(update), upsert=upsert)
+        except DuplicateKeyError:
+            return False
+        return result.matched_count > 0 or result.upserted_id is not None
+
+    async def find_one_and_update(
+        self, collection: str, query: Mapping[str, Any], update: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        return await self._db[collection].find_one_and_update(
+            dict(query), dict(update), return_document=ReturnDocument.AFTER
+        )
+
+    async def delete_one(self, collection: str, query: Mapping[str, Any]) -> bool:
+        return (await self._db[collection].delete_one(dict(query))).deleted_count > 0
+
+    async def delete_many(self, collection: str, query: Mapping[str, Any]) -> int:
+        return int((await self._db[collection].delete_many(dict(query))).deleted_count)
 
     async def count(self, collection: str, query: Mapping[str, Any] | None = None) -> int:
         return int(await self._db[collection].count_documents(dict(query or {})))

@@ -220,6 +220,12 @@ class RedisFeatureStore:
             pipe.sadd(keys.FACE_CONSENT, *member_ids)
         await pipe.execute()
 
+    async def set_face_consent(self, member_id: str, granted: bool) -> None:
+        if granted:
+            await self._redis.sadd(keys.FACE_CONSENT, member_id)
+        else:
+            await self._redis.srem(keys.FACE_CONSENT, member_id)
+
     async def store_changes(self) -> AsyncIterator[StoreChange]:
         pubsub = self._redis.pubsub()
         try:

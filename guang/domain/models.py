@@ -140,12 +140,20 @@ class Consents(Domain):
     face_ms: int | None = None
 
 
+class MemberCard(Domain):
+    brand_id: str
+    card_no: str
+    bound_ms: int
+
+
 class Member(Domain):
     id: str
     openid: str
     nickname: str
     city_id: str
     consents: Consents = Field(default_factory=Consents)
+    cards: list[MemberCard] = Field(default_factory=list)
+    created_ms: int = 0
 
 
 class OrderItem(Domain):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 from itertools import accumulate
 from typing import Literal, cast
 
+from guang.accounts.models import Account, Role
 from guang.domain.models import (
     Article,
     Brand,
@@ -59,6 +60,7 @@ class SeedData:
     members: list[Member]
     orders: list[Order]
     devices: list[Device]
+    accounts: list[Account]
 
     def counts(self) -> dict[str, int]:
         """Number of items per collection name."""
@@ -453,6 +455,36 @@ def _devices(stores: list[Store]) -> list[Device]:
     return out
 
 
+def _accounts(
+    staff: list[Staff], stores: list[Store], brands: list[Brand], malls: list[Mall]
+) -> list[Account]:
+    """Logins for every staff member, one admin per brand and one operator per mall (demo openids)."""
+    store_by_id = {s.id: s for s in stores}
+    accounts = []
+    for p in staff:
+        store = store_by_id[p.store_id]
+        accounts.append(
+            Account(
+                id=f"staff-openid-{p.id}",
+                role=Role.STAFF,
+                name=p.name,
+                staff_id=p.id,
+                store_id=store.id,
+                brand_id=store.brand_id,
+                mall_id=store.mall_id,
+            )
+        )
+    for b in brands:
+        admin = f"{b.name}品牌管理员"
+        accounts.append(Account(id=f"brand-openid-{b.id}", role=Role.BRAND_ADMIN, name=admin, brand_id=b.id))
+    for m in malls:
+        operator = f"{m.name}运营"
+        accounts.append(
+            Account(id=f"mall-openid-{m.id}", role=Role.MALL_OPERATOR, name=operator, mall_id=m.id)
+        )
+    return accounts
+
+
 def generate(*, seed: int = 42, scale: float = 1.0, now_ms: int | None = None) -> SeedData:
     """Build the whole demo data set from `random.Random(seed)`; `scale` 1.0 ≈ 20k products, 20k orders."""
     rng = random.Random(seed)
@@ -485,4 +517,5 @@ def generate(*, seed: int = 42, scale: float = 1.0, now_ms: int | None = None) -
         members=members,
         orders=_orders(rng, members, stores, cat, now),
         devices=_devices(stores),
+        accounts=_accounts(staff, stores, brands, malls),
     )

@@ -121,6 +121,8 @@ async def _create_indexes(documents: DocumentStore) -> None:
     await documents.create_index("zones", [("store_id", 1)])
     await documents.create_index("devices", [("store_id", 1)])
     await documents.create_index("orders", [("member_id", 1)])
+    await documents.create_index("members", [("openid", 1)], unique=True)
+    await documents.create_index("members", [("id", 1)], unique=True)
 
 
 async def demo_credentials(documents: DocumentStore, secret: str, base_url: str) -> dict[str, Any]:
@@ -153,9 +155,23 @@ async def demo_credentials(documents: DocumentStore, secret: str, base_url: str)
             "staff_ids": [s["id"] for s in staff],
         }
 
+    first_store = stores[0] if stores else {}
+    staff_logins = await documents.find(
+        "accounts", {"role": "staff", "store_id": first_store.get("id")}, limit=2
+    )
+    admins = await documents.find(
+        "accounts", {"role": "brand_admin", "brand_id": first_store.get("brand_id")}
+    )
+    operators = await documents.find(
+        "accounts", {"role": "mall_operator", "mall_id": first_store.get("mall_id")}
+    )
     return {
         "base_url": base_url,
+        "mini_program_url": f"{base_url}/mp/",
         "shoppers": [{"login_code": f"demo:{m['openid']}", "member_id": m["id"]} for m in members],
+        "staff": [{"login_code": f"demo:{a['_id']}", "staff_id": a["staff_id"]} for a in staff_logins],
+        "brand_admins": [{"login_code": f"demo:{a['_id']}", "brand_id": a["brand_id"]} for a in admins],
+        "mall_operators": [{"login_code": f"demo:{a['_id']}", "mall_id": a["mall_id"]} for a in operators],
         "stores": [await store_entry(store) for store in stores],
     }
 

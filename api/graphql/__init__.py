@@ -1,0 +1,1 @@
+"""The GraphQL API, one module per domain; `api.schema` assembles them."""

@@ -1,0 +1,123 @@
+"""Login, the caller's own member profile, consents and member cards."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from api.graphql.context import require, require_member, services
+from guang.accounts.models import Principal
+from guang.accounts.models import Role as RoleEnum
+from guang.domain.models import Member as MemberModel
+
+Role = strawberry.enum(RoleEnum, description="What a session may do")
+
+
+@strawberry.enum(description="Separately given consents (DESIGN §6)")
+class ConsentKind(Enum):
+    LOCATION = "location"
+    MARKETING = "marketing"
+    FACE = "face"
+
+
+@strawberry.type(description="A consent flag: given when `grantedAtMs` is set")
+class Consent:
+    kind: ConsentKind
+    granted: bool
+    granted_at_ms: float | None
+
+
+@strawberry.type
+class MemberCard:
+    brand_id: str
+    card_no: str
+    bound_at_ms: float
+
+
+@strawberry.type
+class Member:
+    id: str
+    nickname: str
+    city_id: str
+    consents: list[Consent]
+    cards: list[MemberCard]
+
+
+@strawberry.type
+class Viewer:
+    subject_id: str
+    role: Role  # type: ignore[valid-type]
+    store_id: str | None
+    brand_id: str | None
+    mall_id: str | None
+
+
+@strawberry.type
+class LoginResult:
+    token: str
+    expires_in_s: int
+    new_member: bool
+    viewer: Viewer
+
+
+def viewer_of(who: Principal) -> Viewer:
+    return Viewer(
+        subject_id=who.subject_id, role=who.role, store_id=who.store_id, brand_id=who.brand_id,
+        mall_id=who.mall_id,
+    )  # fmt: skip
+
+
+def member_of(m: MemberModel) -> Member:
+    consents = [
+        Consent(kind=kind, granted=at is not None, granted_at_ms=float(at) if at is not None else None)
+        for kind in ConsentKind
+        for at in [getattr(m.consents, f"{kind.value}_ms")]
+    ]
+    cards = [
+        MemberCard(brand_id=c.brand_id, card_no=c.card_no, bound_at_ms=float(c.bound_ms)) for c in m.cards
+    ]
+    return Member(id=m.id, nickname=m.nickname, city_id=m.city_id, consents=consents, cards=cards)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Who this session is")
+    def viewer(self, info: Info[Any, Any]) -> Viewer:
+        return viewer_of(require(info))
+
+    @strawberry.field(description="The calling shopper's member profile, consents and cards")
+    async def me(self, info: Info[Any, Any]) -> Member:
+        return member_of(await services(info).accounts.member(require_member(info)))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Exchange a mini-program login code (demo: `demo:<openid>`) for a session"
+    )
+    async def login(self, info: Info[Any, Any], code: str) -> LoginResult:
+        app = services(info)
+        session = await app.accounts.login(code=code)
+        return LoginResult(
+            token=session.token,
+            expires_in_s=app.container.settings.session_ttl_s,
+            new_member=session.new_member,
+            viewer=viewer_of(session.principal),
+        )
+
+    @strawberry.mutation(description="Give or withdraw one consent; face consent gates recognition at once")
+    async def set_consent(self, info: Info[Any, Any], kind: ConsentKind, granted: bool) -> Member:
+        member = await services(info).accounts.set_consent(
+            member_id=require_member(info), kind=kind.value, granted=granted
+        )
+        return member_of(member)
+
+    @strawberry.mutation(description="Bind a brand's member card to the calling shopper")
+    async def bind_member_card(self, info: Info[Any, Any], brand_id: str, card_no: str) -> Member:
+        member = await services(info).accounts.bind_member_card(
+            member_id=require_member(info), brand_id=brand_id, card_no=card_no
+        )
+        return member_of(member)

@@ -1,0 +1,50 @@
+"""Every GraphQL error carries `extensions.code`; unexpected failures are masked, not leaked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from guang.domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+INTERNAL_MESSAGE = "internal error; it has been logged"
+
+
+def _coded(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if original is None:
+        code = "GRAPHQL_VALIDATION_FAILED"
+        message = error.message
+    elif isinstance(original, DomainError):
+        code, message = original.code, original.message
+    elif isinstance(original, PermissionError):
+        code, message = "FORBIDDEN", error.message
+    elif isinstance(original, ValueError):
+        code, message = "INVALID_ARGUMENT", error.message
+    else:
+        log.error("unexpected error in %s", error.path, exc_info=original)
+        code, message = "INTERNAL", INTERNAL_MESSAGE
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions={**(error.extensions or {}), "code": code},
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [_coded(e) for e in result.errors]
+        pre = self.execution_context.pre_execution_errors
+        if pre:
+            self.execution_context.pre_execution_errors = [_coded(e) for e in pre]

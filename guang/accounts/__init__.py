@@ -1,0 +1,1 @@
+"""Who is calling: mini-program login, our JWTs, roles and members' consents."""

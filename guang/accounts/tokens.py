@@ -1,0 +1,65 @@
+"""Our session tokens: HS256 JWTs signed with a key derived from the secret, with an expiry."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+import jwt
+
+from guang.accounts.models import Principal, Role
+from guang.domain.errors import Unauthenticated
+
+ISSUER = "guang"
+ALGORITHM = "HS256"
+
+
+def _signing_key(secret: str) -> bytes:
+    """A key used only for session JWTs, so a leaked device token key cannot mint sessions."""
+    return hmac.new(secret.encode(), b"guang-session-jwt", hashlib.sha256).digest()
+
+
+class SessionTokens:
+    def __init__(self, *, secret: str, ttl_s: int) -> None:
+        self._key = _signing_key(secret)
+        self._ttl_s = ttl_s
+
+    def issue(self, principal: Principal, *, now: float | None = None) -> str:
+        issued = int(now if now is not None else time.time())
+        claims = {
+            "iss": ISSUER,
+            "sub": principal.subject_id,
+            "role": principal.role.value,
+            "iat": issued,
+            "exp": issued + self._ttl_s,
+            **{k: v for k in ("store_id", "brand_id", "mall_id") if (v := getattr(principal, k)) is not None},
+        }
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token, self._key, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub"]}
+            )
+            role = Role(claims["role"])
+        except jwt.ExpiredSignatureError as error:
+            raise Unauthenticated("session expired: log in again") from error
+        except (jwt.InvalidTokenError, KeyError, ValueError) as error:
+            raise Unauthenticated(f"invalid session token: {error}") from error
+        return Principal(
+            subject_id=str(claims["sub"]),
+            role=role,
+            store_id=claims.get("store_id"),
+            brand_id=claims.get("brand_id"),
+            mall_id=claims.get("mall_id"),
+        )
+
+    def from_header(self, authorization: str | None) -> Principal | None:
+        """The principal of an `Authorization: Bearer <jwt>` header; None when there is no header."""
+        if not authorization:
+            return None
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("Authorization must be 'Bearer <session token>'")
+        return self.verify(token.strip())

@@ -1,0 +1,123 @@
+"""One seeded embedded stack (Valkey, SecantusDB, qdrant-edge, m3e-small) and the ASGI app, per session.
+
+API tests talk to it over HTTP in-process (httpx ASGITransport), exactly as a client would."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.services import AppServices
+from guang.bootstrap import Container
+from guang.seed import loader
+from guang.seed.generator import SeedData, generate
+from guang.settings import Settings
+
+SEED = 7
+SCALE = 0.02
+NOW_MS = int(time.time() * 1000) // 86_400_000 * 86_400_000
+
+
+class GraphQLFailed(AssertionError):
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+    @property
+    def codes(self) -> list[str]:
+        return [e.get("extensions", {}).get("code", "") for e in self.errors]
+
+
+@dataclass
+class ApiStack:
+    client: httpx.AsyncClient
+    services: AppServices
+    settings: Settings
+    data: SeedData
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
+        """`data` of a GraphQL call; raises GraphQLFailed (with the error codes) when it has errors."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        body = response.json()
+        if body.get("errors"):
+            raise GraphQLFailed(body["errors"])
+        assert response.status_code == 200, body
+        return body["data"]
+
+    async def login(self, openid: str) -> str:
+        data = await self.gql("mutation($c: String!) { login(code: $c) { token } }", {"c": f"demo:{openid}"})
+        token: str = data["login"]["token"]
+        return token
+
+    async def shopper(self, index: int = 0) -> str:
+        """A session for a seeded member."""
+        return await self.login(self.data.members[index].openid)
+
+    async def new_shopper(self) -> str:
+        """A session for a brand-new member, so tests do not share a 我的."""
+        return await self.login(f"t-{uuid.uuid4().hex[:12]}")
+
+
+def api_settings(valkey_url: str, mongo_uri: str, data_dir: Path) -> Settings:
+    tag = uuid.uuid4().hex[:8]
+    return Settings(
+        kv_mode="server",
+        kv_url=valkey_url,
+        bus_mode="server",
+        bus_url=valkey_url,
+        documents_mode="server",
+        documents_uri=mongo_uri,
+        documents_db=f"api{tag}",
+        data_dir=data_dir,
+        secret_key="api-test-secret",
+        events_stream=f"test:api:{tag}",
+        dead_letter_stream=f"test:api:dead:{tag}",
+        signals_stream=f"test:api:signals:{tag}",
+    )
+
+
+@pytest.fixture(scope="session")
+async def api(
+    valkey_url: str, mongo_uri: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ApiStack]:
+    settings = api_settings(valkey_url, mongo_uri, tmp_path_factory.mktemp("api"))
+    container = Container(settings)
+    data = generate(seed=SEED, scale=SCALE, now_ms=NOW_MS)
+    await loader.load(
+        data,
+        documents=container.documents,
+        vectors=container.vectors,
+        features=container.features,
+        encoder=container.encoder,
+        secret=container.secret_key,
+        progress=lambda _description, _total: _no_progress(),
+        meta={"seed": SEED, "scale": SCALE},
+    )
+    container.release_encoder()
+    services = await AppServices.build(container)
+    app = create_app(services)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://guang.test"
+    ) as client:
+        yield ApiStack(client=client, services=services, settings=settings, data=data)
+    await container.documents.drop_database()
+    await container.aclose()
+
+
+class _no_progress:
+    def __enter__(self) -> Any:
+        return lambda _n: None
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
