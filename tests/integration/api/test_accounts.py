@@ -6,7 +6,6 @@ import pytest
 import redis.asyncio
 
 from guang.domain import keys
-
 from tests.integration.api.conftest import ApiStack, GraphQLFailed
 
 ME = "{ me { id nickname consents { kind granted grantedAtMs } cards { brandId cardNo } } }"
