@@ -9,6 +9,12 @@ from guang.accounts.code2session import Code2Session, DemoCode2Session, WeChatCo
 from guang.accounts.service import Accounts
 from guang.accounts.tokens import SessionTokens
 from guang.bootstrap import Container
+from guang.content.service import Content
+from guang.coupons.service import Coupons
+from guang.payments.service import Payments
+from guang.places.service import Places
+from guang.services.app_events import AppEvents
+from guang.staff.service import StaffDesk
 from guang.services.catalog import Catalog
 from guang.services.devices import DeviceRegistry
 from recsys.service import Recommender
@@ -22,6 +28,12 @@ class AppServices:
     recommender: Recommender
     hub: ScreenHub
     accounts: Accounts
+    events: AppEvents
+    places: Places
+    content: Content
+    staff: StaffDesk
+    coupons: Coupons
+    payments: Payments
 
     @classmethod
     async def build(cls, container: Container) -> AppServices:
@@ -41,6 +53,8 @@ class AppServices:
             code2session=code2session(container),
             tokens=SessionTokens(secret=container.secret_key, ttl_s=settings.session_ttl_s),
         )
+        events = AppEvents(container.bus)
+        docs = container.documents
         return cls(
             container=container,
             catalog=catalog,
@@ -48,6 +62,12 @@ class AppServices:
             recommender=recommender,
             hub=hub,
             accounts=accounts,
+            events=events,
+            places=Places(documents=docs, events=events, catalog=catalog, settings=settings),
+            content=Content(documents=docs, events=events, catalog=catalog, settings=settings),
+            staff=StaffDesk(documents=docs, events=events, catalog=catalog, settings=settings),
+            coupons=Coupons(documents=docs, events=events, catalog=catalog, settings=settings),
+            payments=Payments(documents=docs, events=events, catalog=catalog, settings=settings),
         )
 
 
