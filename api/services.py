@@ -14,9 +14,9 @@ from guang.coupons.service import Coupons
 from guang.payments.service import Payments
 from guang.places.service import Places
 from guang.services.app_events import AppEvents
-from guang.staff.service import StaffDesk
 from guang.services.catalog import Catalog
 from guang.services.devices import DeviceRegistry
+from guang.staff.service import StaffDesk
 from recsys.service import Recommender
 
 
