@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml Makefile
 
 bench: setup
 	$(BIN)/guang bench e2e --json .guang/bench/e2e.json
+	$(BIN)/guang bench api --json .guang/bench/api.json
 	$(BIN)/guang bench stream --json .guang/bench/stream.json
 	$(BIN)/guang bench recs --json .guang/bench/recs.json
 	$(BIN)/guang bench memory --json .guang/bench/memory.json

@@ -10,9 +10,12 @@ from fastapi import FastAPI, Request
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from api.coupons_rest import router as coupons_router
+from api.media import router as media_router
 from api.rest import router
 from api.schema import schema
 from api.services import AppServices
+from api.webhooks import router as webhooks_router
 
 
 def create_app(services: AppServices) -> FastAPI:
@@ -30,6 +33,9 @@ def create_app(services: AppServices) -> FastAPI:
     app = FastAPI(title="逛 guang", version="0.1.0", lifespan=lifespan)
     app.state.services = services
     app.include_router(router)
+    app.include_router(media_router)
+    app.include_router(coupons_router)
+    app.include_router(webhooks_router)
     app.include_router(
         GraphQLRouter(
             schema,

@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
-from api.graphql import accounts, recommendations
+from api.graphql import accounts, content, coupons, payments, places, recommendations, staff
 from api.graphql.errors import ErrorCodes
+from api.graphql.limits import MAX_TOKENS, DepthAndAliasLimits
 
-MAX_DEPTH = 8
-MAX_ALIASES = 20
-MAX_TOKENS = 2000
-
-QUERIES: tuple[type, ...] = (recommendations.Query, accounts.Query)
-MUTATIONS: tuple[type, ...] = (accounts.Mutation,)
+QUERIES: tuple[type, ...] = (
+    recommendations.Query,
+    accounts.Query,
+    staff.Query,
+    coupons.Query,
+    places.Query,
+    payments.Query,
+    content.Query,
+)
+MUTATIONS: tuple[type, ...] = (
+    accounts.Mutation,
+    staff.Mutation,
+    coupons.Mutation,
+    places.Mutation,
+    payments.Mutation,
+    content.Mutation,
+)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
@@ -32,9 +38,8 @@ schema = strawberry.Schema(
     extensions=[
         ErrorCodes,
         lambda: ParserCache(maxsize=256),
+        DepthAndAliasLimits,
         lambda: ValidationCache(maxsize=256),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
     ],
 )

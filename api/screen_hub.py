@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from api import metrics
 from guang.adapters.ports import FeatureStore
 from recsys.models import RecList, Surface
-from recsys.service import Recommender
+from recsys.store_lists import StoreListCache
 
 log = logging.getLogger(__name__)
 REFRESH_S = 30.0
@@ -20,8 +20,8 @@ REFRESH_S = 30.0
 class ScreenHub:
     """One Redis subscription for the process; one recommendation per store change, fanned out."""
 
-    def __init__(self, *, recommender: Recommender, features: FeatureStore, items: int) -> None:
-        self._recommender = recommender
+    def __init__(self, *, lists: StoreListCache, features: FeatureStore, items: int) -> None:
+        self._lists = lists
         self._features = features
         self._items = items
         self._queues: dict[str, set[asyncio.Queue[RecList]]] = defaultdict(set)
@@ -38,7 +38,7 @@ class ScreenHub:
 
     async def recommend(self, store_id: str) -> RecList:
         with metrics.recommendation_seconds.labels(Surface.SCREEN.value).time():
-            return await self._recommender.for_store(store_id, limit=self._items)
+            return await self._lists.get(store_id, limit=self._items, surface=Surface.SCREEN)
 
     async def updates(self, store_id: str) -> AsyncIterator[RecList]:
         """The current list at once, then a new one on every change in the store (or every 30 s)."""
@@ -62,6 +62,7 @@ class ScreenHub:
         while True:
             try:
                 async for change in self._features.store_changes():
+                    self._lists.invalidate(change.store_id)
                     await self._on_change(change.store_id)
             except asyncio.CancelledError:
                 raise

@@ -18,6 +18,7 @@ from guang.services.catalog import Catalog
 from guang.services.devices import DeviceRegistry
 from guang.staff.service import StaffDesk
 from recsys.service import Recommender
+from recsys.store_lists import StoreListCache
 
 
 @dataclass
@@ -26,6 +27,7 @@ class AppServices:
     catalog: Catalog
     devices: DeviceRegistry
     recommender: Recommender
+    store_lists: StoreListCache
     hub: ScreenHub
     accounts: Accounts
     events: AppEvents
@@ -46,7 +48,11 @@ class AppServices:
             half_life_s=settings.interest_half_life_s,
             presence_window_s=settings.presence_window_s,
         )
-        hub = ScreenHub(recommender=recommender, features=container.features, items=settings.screen_items)
+        store_lists = StoreListCache(
+            lambda store, limit, surface: recommender.for_store(store, limit=limit, surface=surface),
+            ttl_s=settings.store_list_ttl_s,
+        )
+        hub = ScreenHub(lists=store_lists, features=container.features, items=settings.screen_items)
         accounts = Accounts(
             documents=container.documents,
             features=container.features,
@@ -60,12 +66,21 @@ class AppServices:
             catalog=catalog,
             devices=await DeviceRegistry.load(container.documents),
             recommender=recommender,
+            store_lists=store_lists,
             hub=hub,
             accounts=accounts,
             events=events,
-            places=Places(documents=docs, events=events, catalog=catalog, settings=settings),
+            places=Places(
+                documents=docs, events=events, catalog=catalog, settings=settings, features=container.features
+            ),
             content=Content(documents=docs, events=events, catalog=catalog, settings=settings),
-            staff=StaffDesk(documents=docs, events=events, catalog=catalog, settings=settings),
+            staff=StaffDesk(
+                documents=docs,
+                events=events,
+                catalog=catalog,
+                settings=settings,
+                secret_key=container.secret_key,
+            ),
             coupons=Coupons(documents=docs, events=events, catalog=catalog, settings=settings),
             payments=Payments(documents=docs, events=events, catalog=catalog, settings=settings),
         )

@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from pydantic import SecretStr
+
 from guang.adapters.engines import start_secantus, start_valkey
 from guang.adapters.mongo_documents import MongoDocumentStore
 from guang.adapters.ports import (
@@ -79,7 +81,10 @@ def secret_key(settings: Settings) -> str:
 
 def child_environment(settings: Settings) -> dict[str, str]:
     """GUANG_* variables that make a child process see exactly these settings."""
-    return {f"GUANG_{name.upper()}": str(value) for name, value in settings.model_dump().items()}
+    return {
+        f"GUANG_{name.upper()}": str(value.get_secret_value() if isinstance(value, SecretStr) else value)
+        for name, value in settings.model_dump().items()
+    }
 
 
 class Container:

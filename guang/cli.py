@@ -129,6 +129,21 @@ def bench_e2e(
     main(json_path=json_path, events=events, scale=scale)
 
 
+@bench_app.command("api")
+def bench_api(
+    json_path: Annotated[Path, typer.Option("--json", help="where to write the results")] = Path(
+        ".guang/bench/api.json"
+    ),
+    rate: Annotated[float, typer.Option(help="offered requests per second, per query")] = 1000.0,
+    seconds: Annotated[float, typer.Option(help="measured seconds per query")] = 10.0,
+    scale: Annotated[float, typer.Option(help="demo data scale of the stack under test")] = 0.1,
+) -> None:
+    """Feed, nearbyStores and recommendations over HTTP at a fixed offered load: p50/p99, achieved rps."""
+    from guang.bench.api import main
+
+    main(json_path=json_path, rate=rate, seconds=seconds, scale=scale)
+
+
 @bench_app.command("stream")
 def bench_stream(
     json_path: Annotated[Path, typer.Option("--json", help="where to write the results")] = Path(

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Mode = Literal["embedded", "server"]
@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     dead_letter_stream: str = "guang:events:dead"
     signals_stream: str = "guang:signals"
     screen_items: int = 8
+    store_list_ttl_s: float = Field(
+        default=1.0, description="how long a store-wide list is reused unless the store changes first"
+    )
     max_batch_events: int = 1000
 
     session_ttl_s: int = Field(default=7 * 24 * 3600, description="lifetime of a login's session JWT")
@@ -63,6 +66,21 @@ class Settings(BaseSettings):
 
     seed: int = 42
     seed_scale: float = 1.0
+
+    wechatpay_mchid: str = Field(
+        default="", description="WeChat Pay merchant id; empty = demo keys generated in data_dir/wechatpay"
+    )
+    wechatpay_app_id: str = Field(default="", description="appid payments are made in; empty = wechat_app_id")
+    wechatpay_apiv3_key: SecretStr = Field(default=SecretStr(""), description="the 32-byte APIv3 key")
+    wechatpay_platform_certs_dir: str = Field(
+        default="",
+        description="platform certificates or public keys (*.pem); the serial is the certificate's, "
+        "or a public key's file name (e.g. PUB_KEY_ID_...pem)",
+    )
+    wechatpay_merchant_key_path: str = Field(
+        default="", description="merchant API private key (PEM), signs wx.requestPayment parameters"
+    )
+    wechatpay_max_skew_s: int = Field(default=300, description="refuse notifications this far off our clock")
 
     @property
     def resolved_text_model_path(self) -> str:

@@ -16,7 +16,7 @@ INTERNAL_MESSAGE = "internal error; it has been logged"
 
 def _coded(error: GraphQLError) -> GraphQLError:
     original = error.original_error
-    if original is None:
+    if original is None or isinstance(original, GraphQLError):
         code = "GRAPHQL_VALIDATION_FAILED"
         message = error.message
     elif isinstance(original, DomainError):

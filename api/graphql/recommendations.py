@@ -74,7 +74,7 @@ class Query:
             raise NotFound(f"unknown store {store_id}")
         if store_id is None:
             raise Invalid("storeId is required until mall-wide lists exist")
-        return recommendation_of(await app.recommender.for_store(store_id, limit=limit, surface=surface))
+        return recommendation_of(await app.store_lists.get(store_id, limit=limit, surface=surface))
 
 
 @strawberry.type

@@ -98,6 +98,15 @@ class Article(Domain):
     brand_id: str
     product_ids: list[str]
     published_ms: int
+    """When it was (last) published; 0 for a draft never published."""
+    status: Literal["draft", "published"] = "published"
+    hidden: bool = False
+    """Hidden by a mall operator (moderation); hidden articles are not shown to shoppers."""
+    hidden_reason: str | None = None
+    cover_url: str | None = None
+    """An uploaded cover; None = the generated one served under /media/covers/."""
+    created_ms: int = 0
+    updated_ms: int = 0
 
 
 class Staff(Domain):
@@ -117,6 +126,13 @@ class StaffPost(Domain):
     text: str
     product_ids: list[str]
     published_ms: int
+    """When it was published (its creation time while still a draft)."""
+    status: Literal["draft", "published"] = "published"
+    hidden: bool = False
+    """Hidden by the mall operator (moderation); hidden posts are not shown to shoppers."""
+    hidden_reason: str | None = None
+    updated_ms: int | None = None
+    moderated_ms: int | None = None
 
 
 class Coupon(Domain):
@@ -132,6 +148,10 @@ class Coupon(Domain):
     ends_ms: int
     per_user_quota: int = 1
     total_stock: int = 1000
+    kind: Literal["standard", "exit"] = "standard"
+    """`exit`: a 回来再逛 coupon offered as a shopper leaves the mall, not listed as nearby."""
+    claimed: int = 0
+    """Claims so far: the stock counter, only ever moved by conditional `$inc` updates."""
 
 
 class Consents(Domain):
@@ -179,3 +199,15 @@ class Device(Domain):
     mall_id: str
     zone_id: str | None = None
     token_hash: str = ""
+
+
+class Activity(Domain):
+    """Something happening in a mall (a pop-up, a show, a workshop), for mall mode's 今日活动."""
+
+    id: str
+    mall_id: str
+    title: str
+    description: str
+    starts_ms: int
+    ends_ms: int
+    location: str

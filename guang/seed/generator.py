@@ -10,6 +10,7 @@ from typing import Literal, cast
 
 from guang.accounts.models import Account, Role
 from guang.domain.models import (
+    Activity,
     Article,
     Brand,
     City,
@@ -61,6 +62,7 @@ class SeedData:
     orders: list[Order]
     devices: list[Device]
     accounts: list[Account]
+    activities: list[Activity]
 
     def counts(self) -> dict[str, int]:
         """Number of items per collection name."""
@@ -351,8 +353,10 @@ def _articles(rng: random.Random, n: int, cat: _Catalog, stores: list[Store], no
 
 
 def _coupons(rng: random.Random, n: int, cat: _Catalog, stores: list[Store], now_ms: int) -> list[Coupon]:
-    """Geo-targeted store- or mall-level coupons valid around `now_ms`."""
+    """Geo-targeted store- or mall-level coupons valid around `now_ms`; every other mall-level one is an
+    exit (回来再逛) coupon. The kind uses no random draws, so the rest of the data set is unchanged."""
     coupons = []
+    mall_level = 0
     for i in range(1, n + 1):
         store = rng.choice(stores)
         brand, mall = cat.brand_by_id[store.brand_id], cat.mall_by_id[store.mall_id]
@@ -360,12 +364,17 @@ def _coupons(rng: random.Random, n: int, cat: _Catalog, stores: list[Store], now
         title = rng.choice(vocab.COUPON_TITLES).format(
             brand=brand.name, mall=mall.name, district=mall.district, min=min_yuan, off=off_yuan
         )
+        store_id = store.id if rng.random() < 0.6 else None
+        exit_kind = store_id is None and mall_level % 2 == 0
+        mall_level += store_id is None
+        if exit_kind:
+            title = f"回来再逛 {mall.name}{brand.name}满{min_yuan}减{off_yuan}"
         coupons.append(
             Coupon(
                 id=f"cpn-{i:04d}",
                 title=title,
                 brand_id=brand.id,
-                store_id=store.id if rng.random() < 0.6 else None,
+                store_id=store_id,
                 mall_id=mall.id,
                 discount_fen=off_yuan * 100,
                 min_spend_fen=min_yuan * 100,
@@ -374,9 +383,31 @@ def _coupons(rng: random.Random, n: int, cat: _Catalog, stores: list[Store], now
                 ends_ms=now_ms + rng.randint(1 * DAY_MS, 21 * DAY_MS),
                 per_user_quota=rng.choice((1, 1, 2)),
                 total_stock=rng.choice((200, 500, 1000, 2000)),
+                kind="exit" if exit_kind else "standard",
             )
         )
     return coupons
+
+
+def _activities(rng: random.Random, malls: list[Mall], now_ms: int) -> list[Activity]:
+    """2–4 activities per mall around `now_ms`: some running now, some later today or in the next days."""
+    out: list[Activity] = []
+    for mall in malls:
+        for title, description, location in rng.sample(vocab.ACTIVITIES, rng.randint(2, 4)):
+            starts = now_ms + rng.randint(-36, 36) * HOUR_MS
+            fields_ = {"mall": mall.name, "district": mall.district}
+            out.append(
+                Activity(
+                    id=f"act-{len(out) + 1:04d}",
+                    mall_id=mall.id,
+                    title=title.format(**fields_),
+                    description=description.format(**fields_),
+                    starts_ms=starts,
+                    ends_ms=starts + rng.choice(vocab.ACTIVITY_HOURS) * HOUR_MS,
+                    location=location,
+                )
+            )
+    return out
 
 
 def _nickname(rng: random.Random) -> str:
@@ -447,11 +478,12 @@ def _orders(
 
 
 def _devices(stores: list[Store]) -> list[Device]:
-    """One screen and one camera per store."""
+    """One screen, one camera and one POS till (coupon redemption, payments) per store."""
     out = []
     for s in stores:
         out.append(Device(id=f"dev-scr-{s.id}", kind="screen", store_id=s.id, mall_id=s.mall_id))
         out.append(Device(id=f"dev-cam-{s.id}", kind="camera", store_id=s.id, mall_id=s.mall_id))
+        out.append(Device(id=f"dev-pos-{s.id}", kind="pos", store_id=s.id, mall_id=s.mall_id))
     return out
 
 
@@ -518,4 +550,5 @@ def generate(*, seed: int = 42, scale: float = 1.0, now_ms: int | None = None) -
         orders=_orders(rng, members, stores, cat, now),
         devices=_devices(stores),
         accounts=_accounts(staff, stores, brands, malls),
+        activities=_activities(random.Random(f"activities:{seed}"), malls, now),
     )

@@ -173,6 +173,14 @@ async def demo_credentials(documents: DocumentStore, secret: str, base_url: str)
         "brand_admins": [{"login_code": f"demo:{a['_id']}", "brand_id": a["brand_id"]} for a in admins],
         "mall_operators": [{"login_code": f"demo:{a['_id']}", "mall_id": a["mall_id"]} for a in operators],
         "stores": [await store_entry(store) for store in stores],
+        "mall_positions": [
+            {
+                "mall_id": m["id"],
+                "lat": m["location"]["coordinates"][1],
+                "lng": m["location"]["coordinates"][0],
+            }
+            for m in await documents.find("malls", {"id": {"$in": sorted({s["mall_id"] for s in stores})}})
+        ],
     }
 
 

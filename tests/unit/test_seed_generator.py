@@ -32,7 +32,7 @@ def test_small_scale_sizes(data: SeedData) -> None:
     assert counts["cities"] >= 2 and counts["malls"] >= 2
     assert counts["brands"] == 3 and counts["stores"] == 4
     assert 1_000 <= counts["products"] <= 2_000
-    assert counts["members"] >= 50 and counts["devices"] == 2 * counts["stores"]
+    assert counts["members"] >= 50 and counts["devices"] == 3 * counts["stores"]
 
 
 def test_stores_carry_400_to_500_of_their_own_brand(data: SeedData) -> None:

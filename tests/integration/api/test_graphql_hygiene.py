@@ -1,0 +1,60 @@
+"""Hostile or malformed GraphQL is refused with a reason and a code, and the API keeps serving."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from tests.integration.api.conftest import ApiStack, GraphQLFailed
+
+DEEP = (
+    "{ __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }"
+)
+
+
+async def test_depth_alias_and_token_bombs_are_refused_and_service_goes_on(api: ApiStack) -> None:
+    assert DEEP.count("{") - 1 > MAX_DEPTH
+    with pytest.raises(GraphQLFailed) as deep:
+        await api.gql(DEEP)
+    assert deep.value.codes[0] == "GRAPHQL_VALIDATION_FAILED"
+    assert "depth" in deep.value.errors[0]["message"]
+    aliases = "{ " + " ".join(f"a{i}: __typename" for i in range(MAX_ALIASES + 1)) + " }"
+    with pytest.raises(GraphQLFailed) as aliased:
+        await api.gql(aliases)
+    assert "aliases" in aliased.value.errors[0]["message"]
+    tokens = "{ " + " ".join("__typename" for _ in range(MAX_TOKENS)) + " }"
+    with pytest.raises(GraphQLFailed) as long_query:
+        await api.gql(tokens)
+    assert "token" in long_query.value.errors[0]["message"].lower()
+    assert await api.gql("{ __typename }") == {"__typename": "Query"}
+
+
+async def test_unknown_fields_and_wrong_types_are_validation_errors(api: ApiStack) -> None:
+    with pytest.raises(GraphQLFailed) as unknown:
+        await api.gql("{ noSuchField }")
+    assert unknown.value.codes == ["GRAPHQL_VALIDATION_FAILED"]
+    with pytest.raises(GraphQLFailed) as wrong:
+        query = 'query($n: Int!) { recommendations(surface: SCREEN, storeId: "x", limit: $n) { recId } }'
+        await api.gql(query, {"n": "eight"})
+    assert wrong.value.codes == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_domain_errors_carry_codes(api: ApiStack) -> None:
+    with pytest.raises(GraphQLFailed) as missing:
+        await api.gql('{ recommendations(surface: SCREEN, storeId: "no-such-store") { recId } }')
+    assert missing.value.codes == ["NOT_FOUND"]
+    store = api.data.stores[0].id
+    with pytest.raises(GraphQLFailed) as too_many:
+        query = "query($s: String!) { recommendations(surface: SCREEN, storeId: $s, limit: 500) { recId } }"
+        await api.gql(query, {"s": store})
+    assert too_many.value.codes == ["INVALID_ARGUMENT"]
+
+
+async def test_malformed_http_bodies_get_a_4xx_not_a_crash(api: ApiStack) -> None:
+    broken = await api.client.post(
+        "/graphql", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert 400 <= broken.status_code < 500
+    empty = await api.client.post("/graphql", json={})
+    assert 400 <= empty.status_code < 500
+    assert (await api.client.get("/healthz")).status_code == 200
