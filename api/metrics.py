@@ -32,4 +32,10 @@ dataflow_lag_seconds = Gauge(
     registry=registry,
 )
 screens_connected = Gauge("guang_screens_connected", "Screen subscriptions open", registry=registry)
+store_lists_served = Gauge(
+    "guang_store_lists_served",
+    "Store-wide recommendation lists served since start, by whether they were computed or reused",
+    ["result"],
+    registry=registry,
+)
 screen_updates = Counter("guang_screen_updates_total", "Updates pushed to screens", registry=registry)

@@ -85,9 +85,12 @@ async def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics", summary="Prometheus metrics")
 async def prometheus_metrics(request: Request) -> Response:
-    behind, seconds = await app_services(request).container.bus.lag()
+    app = app_services(request)
+    behind, seconds = await app.container.bus.lag()
     metrics.dataflow_lag_events.set(behind)
     metrics.dataflow_lag_seconds.set(seconds)
+    metrics.store_lists_served.labels("reused").set(app.store_lists.reused)
+    metrics.store_lists_served.labels("computed").set(app.store_lists.computed)
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

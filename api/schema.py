@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import strawberry
 from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
 from api.graphql import accounts, content, coupons, payments, places, recommendations, staff
-from api.graphql.errors import ErrorCodes
+from api.graphql.errors import ErrorCodes, Schema
 from api.graphql.limits import MAX_TOKENS, DepthAndAliasLimits
 
 QUERIES: tuple[type, ...] = (
@@ -31,7 +30,7 @@ MUTATIONS: tuple[type, ...] = (
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
 
-schema = strawberry.Schema(
+schema = Schema(
     query=Query,
     mutation=Mutation,
     subscription=recommendations.Subscription,

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.screen_hub import ScreenHub
-from guang.accounts.code2session import Code2Session, DemoCode2Session, WeChatCode2Session
+from guang.accounts.code2session import (
+    Code2Session,
+    DemoCode2Session,
+    UnconfiguredCode2Session,
+    WeChatCode2Session,
+)
 from guang.accounts.service import Accounts
 from guang.accounts.tokens import SessionTokens
 from guang.bootstrap import Container
@@ -57,7 +62,11 @@ class AppServices:
             documents=container.documents,
             features=container.features,
             code2session=code2session(container),
-            tokens=SessionTokens(secret=container.secret_key, ttl_s=settings.session_ttl_s),
+            tokens=SessionTokens(
+                secret=container.secret_key,
+                ttl_s=settings.session_ttl_s,
+                privileged_ttl_s=settings.staff_session_ttl_s,
+            ),
         )
         events = AppEvents(container.bus)
         docs = container.documents
@@ -87,10 +96,12 @@ class AppServices:
 
 
 def code2session(container: Container) -> Code2Session:
-    """The real WeChat exchange when an appid is configured, else the demo one."""
+    """The real WeChat exchange when an appid is configured; demo codes only in demo mode."""
     s = container.settings
     if s.wechat_app_id:
         return WeChatCode2Session(
             app_id=s.wechat_app_id, app_secret=s.wechat_app_secret, base_url=s.wechat_api_base
         )
-    return DemoCode2Session()
+    if s.demo:
+        return DemoCode2Session()
+    return UnconfiguredCode2Session()

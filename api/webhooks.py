@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.services import AppServices
+from guang.payments.service import NOT_CONFIGURED
 
 log = logging.getLogger(__name__)
 MAX_NOTIFICATION_BYTES = 64 * 1024
@@ -20,6 +21,18 @@ def _fail(status: int, message: str) -> JSONResponse:
     return JSONResponse({"code": "FAIL", "message": message[:64]}, status_code=status)
 
 
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    """The raw body (what is signed: never re-serialise before verifying), or None past `limit` bytes,
+    read chunk by chunk so an oversized or lying (chunked, no Content-Length) body is never held whole."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 @router.post(
     "/webhooks/wechatpay",
     status_code=204,
@@ -27,8 +40,16 @@ def _fail(status: int, message: str) -> JSONResponse:
 )
 async def wechatpay_notification(request: Request) -> Response:
     app: AppServices = request.app.state.services
-    body = await request.body()  # the raw bytes are what is signed: never re-serialise before verifying
-    if len(body) > MAX_NOTIFICATION_BYTES:
+    if app.payments.keys is None:
+        return _fail(503, NOT_CONFIGURED)
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            return _fail(400, "Content-Length is not a number")
+        if int(declared) > MAX_NOTIFICATION_BYTES:
+            return _fail(413, f"body larger than {MAX_NOTIFICATION_BYTES} bytes")
+    body = await _read_capped(request, MAX_NOTIFICATION_BYTES)
+    if body is None:
         return _fail(413, f"body larger than {MAX_NOTIFICATION_BYTES} bytes")
     try:
         result = await app.payments.handle_notification(

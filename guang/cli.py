@@ -23,9 +23,9 @@ Port = Annotated[int | None, typer.Option(help="HTTP port (default: GUANG_PORT)"
 DataDir = Annotated[Path | None, typer.Option(help="data directory (default: GUANG_DATA_DIR)")]
 
 
-def _settings(port: int | None = None, data_dir: Path | None = None) -> Settings:
+def _settings(port: int | None = None, data_dir: Path | None = None, *, demo: bool = False) -> Settings:
     settings = get_settings()
-    updates: dict[str, object] = {}
+    updates: dict[str, object] = {"demo": True} if demo else {}
     if port is not None:
         updates["port"] = port
     if data_dir is not None:
@@ -42,7 +42,7 @@ def demo(
     simulate: Annotated[bool, typer.Option(help="send a trickle of simulated store events")] = True,
 ) -> None:
     """Run everything on embedded engines with demo data; Ctrl-C stops it all."""
-    _run(port, data_dir, simulate=simulate, seed=seed, scale=scale)
+    _run(port, data_dir, simulate=simulate, seed=seed, scale=scale, demo=True)
 
 
 @app.command()
@@ -52,12 +52,18 @@ def serve(seed: Seed = None, scale: Scale = None, port: Port = None, data_dir: D
 
 
 def _run(
-    port: int | None, data_dir: Path | None, *, simulate: bool, seed: int | None, scale: float | None
+    port: int | None,
+    data_dir: Path | None,
+    *,
+    simulate: bool,
+    seed: int | None,
+    scale: float | None,
+    demo: bool = False,
 ) -> None:
     from guang.runtime import run_stack
 
     logging.basicConfig(level=logging.WARNING)
-    settings = _settings(port, data_dir)
+    settings = _settings(port, data_dir, demo=demo)
     asyncio.run(
         run_stack(
             settings,

@@ -59,7 +59,15 @@ class Settings(BaseSettings):
     )
     max_batch_events: int = 1000
 
+    demo: bool = Field(
+        default=False,
+        description="demo conveniences (`guang demo` turns them on): `demo:<openid>` logins for every role, "
+        "generated WeChat Pay keys and simulatePayment. Never in production.",
+    )
     session_ttl_s: int = Field(default=7 * 24 * 3600, description="lifetime of a login's session JWT")
+    staff_session_ttl_s: int = Field(
+        default=8 * 3600, description="shorter sessions for staff, brand admins and mall operators"
+    )
     wechat_app_id: str = Field(default="", description="mini-program appid; empty = demo code2Session")
     wechat_app_secret: str = ""
     wechat_api_base: str = "https://api.weixin.qq.com"

@@ -103,7 +103,7 @@ class Mutation:
         session = await app.accounts.login(code=code)
         return LoginResult(
             token=session.token,
-            expires_in_s=app.container.settings.session_ttl_s,
+            expires_in_s=app.accounts.tokens.ttl_for(session.principal.role),
             new_member=session.new_member,
             viewer=viewer_of(session.principal),
         )

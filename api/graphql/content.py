@@ -241,7 +241,10 @@ class Mutation:
     async def delete_comment(self, info: Info[Any, Any], id: str) -> bool:
         return await services(info).content.comments.delete(member_id=require_member(info), comment_id=id)
 
-    @strawberry.mutation(description="Hide or show a comment (brand admin, or an operator of its mall)")
+    @strawberry.mutation(
+        description="Hide or show a comment: its brand admin, or the operator of a mall holding every store "
+        "of the brand"
+    )
     async def moderate_comment(
         self, info: Info[Any, Any], id: str, hidden: bool, reason: str | None = None
     ) -> ArticleComment:
@@ -280,9 +283,12 @@ class Mutation:
         who = require(info, *AUTHORS)
         return await services(info).content.publishing.delete(who=who, article_id=id)
 
-    @strawberry.mutation(description="Mall operators: hide or show an article of a brand in their mall")
+    @strawberry.mutation(
+        description="Hide or show an article: its brand admin, or the operator of a mall holding every "
+        "store of the brand (articles show in all the brand's malls)"
+    )
     async def moderate_article(
         self, info: Info[Any, Any], id: str, hidden: bool, reason: str | None = None
     ) -> Article:
-        who, publishing = require(info, Role.MALL_OPERATOR), services(info).content.publishing
+        who, publishing = require(info, *MODERATORS), services(info).content.publishing
         return article_of(await publishing.moderate(who=who, article_id=id, hidden=hidden, reason=reason))

@@ -138,11 +138,17 @@ class Query:
         return await paginate(fetch, first=first, after=after, node=claim_of)
 
     @strawberry.field(
-        description="The best exit (回来再逛) coupon of a mall the calling shopper can still claim; "
-        "null if none"
+        description="The best exit (回来再逛) coupon of a mall for the calling shopper, offered once they "
+        "have left: pass your current position; null while it is inside the mall "
+        "(its radiusM around the mall) or when nothing is left to claim. "
+        "An offered exit coupon can be claimed for 2 hours."
     )
-    async def exit_offer(self, info: Info[Any, Any], mall_id: str) -> ExitOffer | None:
-        offer = await services(info).coupons.exit_offer(mall_id=mall_id, member_id=require_member(info))
+    async def exit_offer(
+        self, info: Info[Any, Any], mall_id: str, lat: float, lng: float
+    ) -> ExitOffer | None:
+        offer = await services(info).coupons.exit_offer(
+            mall_id=mall_id, member_id=require_member(info), lat=lat, lng=lng
+        )
         return exit_offer_of(offer) if offer is not None else None
 
 

@@ -5,13 +5,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from guang.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
 INTERNAL_MESSAGE = "internal error; it has been logged"
+
+
+def _expected(error: GraphQLError) -> bool:
+    """Refusals and malformed requests are answers to the client, not incidents worth a traceback."""
+    original = error.original_error
+    return original is None or isinstance(original, DomainError | GraphQLError | PermissionError | ValueError)
 
 
 def _coded(error: GraphQLError) -> GraphQLError:
@@ -26,7 +34,6 @@ def _coded(error: GraphQLError) -> GraphQLError:
     elif isinstance(original, ValueError):
         code, message = "INVALID_ARGUMENT", error.message
     else:
-        log.error("unexpected error in %s", error.path, exc_info=original)
         code, message = "INTERNAL", INTERNAL_MESSAGE
     return GraphQLError(
         message,
@@ -48,3 +55,14 @@ class ErrorCodes(SchemaExtension):
         pre = self.execution_context.pre_execution_errors
         if pre:
             self.execution_context.pre_execution_errors = [_coded(e) for e in pre]
+
+
+class Schema(strawberry.Schema):
+    """Logs only unexpected errors (with their traceback); expected ones are not logged at all."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if not _expected(error):
+                log.error("unexpected error in %s", error.path, exc_info=error.original_error)

@@ -13,6 +13,8 @@ from guang.domain.errors import Invalid
 T = TypeVar("T")
 N = TypeVar("N")
 MAX_PAGE = 50
+MAX_OFFSET = 10_000
+"""Deeper than this, ask a narrower question (a filter) instead of paging further."""
 DEFAULT_PAGE = 10
 _PREFIX = "o:"
 
@@ -51,9 +53,12 @@ def decode_cursor(cursor: str | None) -> int:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
         if not text.startswith(_PREFIX):
             raise ValueError(text)
-        return int(text.removeprefix(_PREFIX)) + 1
+        offset = int(text.removeprefix(_PREFIX))
     except (ValueError, UnicodeDecodeError) as error:
         raise Invalid(f"malformed cursor {cursor!r}") from error
+    if not 0 <= offset < MAX_OFFSET:
+        raise Invalid(f"cursor out of range: lists page at most {MAX_OFFSET} items deep")
+    return offset + 1
 
 
 def page_bounds(first: int, after: str | None) -> tuple[int, int]:

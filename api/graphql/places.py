@@ -291,7 +291,7 @@ async def store_page(
 ) -> StorePage:
     places = services(info).places
     card = await places.card(store, lat=lat, lng=lng)
-    member_id = _shopper(info)
+    followers, followed = await places.follow_state(store_id=store.id, member_id=_shopper(info))
     brand = card.brand
     return StorePage(
         id=store.id, name=store.name, floor=store.floor,
@@ -301,8 +301,7 @@ async def store_page(
             pickup="pickup" in store.services, appointment="appointment" in store.services
         ),
         delivery=HomeDelivery(**places.delivery(store, lat=lat, lng=lng).model_dump()),
-        distance_m=card.distance_m, follower_count=await places.follower_count(store.id),
-        followed_by_me=member_id is not None and await places.follows(member_id=member_id, store_id=store.id),
+        distance_m=card.distance_m, follower_count=followers, followed_by_me=followed,
     )  # fmt: skip
 
 

@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from api.graphql.context import principal, require, require_member, services
 from api.graphql.pagination import Connection, paginate
 from api.graphql.types import Product, product_of
 from guang.accounts.models import Role
-from guang.staff.models import AdvisorView, PostDraft, PostEdit, PostView, StaffCard, StoreCard
+from guang.staff.models import AdvisorView, PostDraft, PostEdit, PostView, StaffCard, StaffStoreCard
 from guang.staff.models import ConsultSource as ConsultSourceEnum
 
 ConsultSource = strawberry.enum(ConsultSourceEnum, description="Where the shopper pressed 向TA咨询")
 PUBLISHERS = (Role.STAFF, Role.BRAND_ADMIN)
+
+
+def _batched(
+    info: Info[Any, Any], name: str, load: Callable[[Sequence[str]], Awaitable[dict[str, Any]]], default: Any
+) -> DataLoader[str, Any]:
+    """A per-request loader: every profile on a page asks at once, and they are answered in one call."""
+    key = f"staff.{name}"
+    if key not in info.context:
+
+        async def load_all(ids: list[str]) -> list[Any]:
+            found = await load(ids)
+            return [found.get(i, default) for i in ids]
+
+        info.context[key] = DataLoader(load_fn=load_all)
+    loader: DataLoader[str, Any] = info.context[key]
+    return loader
 
 
 @strawberry.enum(description="Drafts are seen only by their editors")
@@ -73,9 +91,13 @@ class StaffProfile:
     title: str
     store: StaffStore
 
+    known_advisor: strawberry.Private[bool | None] = None
+    """Set when the resolver already knows (我的购物顾问, 向TA咨询), so `isMyAdvisor` asks nothing."""
+
     @strawberry.field(description="How many posts shoppers can see")
     async def post_count(self, info: Info[Any, Any]) -> int:
-        return await services(info).staff.post_count(self.id)
+        count: int = await _batched(info, "post_count", services(info).staff.post_counts, 0).load(self.id)
+        return count
 
     @strawberry.field(description="Their latest published posts, newest first")
     async def posts(
@@ -95,7 +117,16 @@ class StaffProfile:
         who = principal(info)
         if who is None or who.member_id is None:
             return False
-        return await services(info).staff.is_advisor(member_id=who.member_id, staff_id=self.id)
+        if self.known_advisor is not None:
+            return self.known_advisor
+        member_id, desk = who.member_id, services(info).staff
+
+        async def advisors(staff_ids: Sequence[str]) -> dict[str, bool]:
+            found = await desk.advisors_among(member_id=member_id, staff_ids=staff_ids)
+            return dict.fromkeys(found, True)
+
+        mine: bool = await _batched(info, "is_my_advisor", advisors, False).load(self.id)
+        return mine
 
 
 @strawberry.type(description="A staff member in 我的购物顾问")
@@ -140,7 +171,7 @@ class StaffPostChanges:
     product_ids: list[str] | None = None
 
 
-def store_of(s: StoreCard) -> StaffStore:
+def store_of(s: StaffStoreCard) -> StaffStore:
     return StaffStore(
         id=s.id, name=s.name, brand_id=s.brand_id, brand_name=s.brand_name, mall_id=s.mall_id,
         mall_name=s.mall_name,
@@ -154,8 +185,9 @@ def member_of(c: StaffCard) -> StaffMember:
     )  # fmt: skip
 
 
-def profile_of(c: StaffCard) -> StaffProfile:
-    return StaffProfile(id=c.id, name=c.name, title=c.title, store=store_of(c.store))
+def profile_of(c: StaffCard, *, advisor: bool | None = None) -> StaffProfile:
+    """`advisor`: whether they are the caller's advisor, when already known."""
+    return StaffProfile(id=c.id, name=c.name, title=c.title, store=store_of(c.store), known_advisor=advisor)
 
 
 def post_of(info: Info[Any, Any], view: PostView) -> StaffPost:
@@ -177,7 +209,9 @@ def post_of(info: Info[Any, Any], view: PostView) -> StaffPost:
 
 def advisor_of(view: AdvisorView) -> ShoppingAdvisor:
     return ShoppingAdvisor(
-        staff=profile_of(view.staff), since_ms=float(view.advisor.since_ms), source=view.advisor.source
+        staff=profile_of(view.staff, advisor=True),
+        since_ms=float(view.advisor.since_ms),
+        source=view.advisor.source,
     )
 
 
@@ -260,7 +294,7 @@ class Mutation:
             member_id=member_id, staff_id=str(staff_id), source=ConsultSourceEnum(source)
         )
         return ConsultResult(
-            qr_url=ticket.qr_url, state=ticket.state, staff=profile_of(ticket.staff),
+            qr_url=ticket.qr_url, state=ticket.state, staff=profile_of(ticket.staff, advisor=True),
             advisor_since_ms=float(ticket.advisor_since_ms), new_advisor=ticket.new_advisor,
         )  # fmt: skip
 

@@ -38,6 +38,16 @@ class DemoCode2Session:
         return WxSession(openid=openid, session_key=secrets.token_urlsafe(16))
 
 
+class UnconfiguredCode2Session:
+    """Outside demo mode with no WeChat app configured nobody can log in, rather than everybody."""
+
+    async def exchange(self, code: str) -> WxSession:
+        raise Unauthenticated(
+            "WeChat login is not configured: set GUANG_WECHAT_APP_ID and GUANG_WECHAT_APP_SECRET "
+            "(demo codes work only under `guang demo`)"
+        )
+
+
 class WeChatCode2Session:
     """The real endpoint: GET /sns/jscode2session with the app's id and secret."""
 

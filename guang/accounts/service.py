@@ -93,21 +93,31 @@ class Accounts:
         return await self.member(member_id)
 
     async def bind_member_card(self, *, member_id: str, brand_id: str, card_no: str) -> Member:
-        card_no = card_no.strip()
-        if not card_no.isalnum() or not 4 <= len(card_no) <= 32:
+        """One card per brand per member, and one member per card, also under concurrent binds: the card
+        is claimed first (its own document, unique by id), then attached only if the member has no card
+        of that brand yet; a lost race gives the card back."""
+        card_no = card_no.strip().upper()
+        if not (card_no.isascii() and card_no.isalnum() and 4 <= len(card_no) <= 32):
             raise Invalid("a member card number is 4–32 letters or digits")
         if await self._documents.find_one("brands", {"id": brand_id}) is None:
             raise NotFound(f"no brand {brand_id}")
-        member = await self.member(member_id)
-        if any(card.brand_id == brand_id for card in member.cards):
-            raise Invalid(f"a card of brand {brand_id} is already bound; unbind it first")
-        holder = await self._documents.find_one(
-            "members", {"cards.brand_id": brand_id, "cards.card_no": card_no}
-        )
-        if holder is not None:
+        await self.member(member_id)
+        card_id = f"{brand_id}:{card_no}"
+        now = _now_ms()
+        if not await self._documents.insert_one(
+            "member_cards", {"_id": card_id, "member_id": member_id, "bound_ms": now}
+        ):
+            holder = await self._documents.find_one("member_cards", {"_id": card_id})
+            if holder is not None and holder["member_id"] == member_id:
+                raise Invalid("this card is already bound to you")
             raise Forbidden("this member card is bound to another member")
-        card = {"brand_id": brand_id, "card_no": card_no, "bound_ms": _now_ms()}
-        await self._documents.update_one("members", {"id": member_id}, {"$push": {"cards": card}})
+        card = {"brand_id": brand_id, "card_no": card_no, "bound_ms": now}
+        attached = await self._documents.update_one(
+            "members", {"id": member_id, "cards.brand_id": {"$ne": brand_id}}, {"$push": {"cards": card}}
+        )
+        if not attached:
+            await self._documents.delete_one("member_cards", {"_id": card_id, "member_id": member_id})
+            raise Invalid(f"a card of brand {brand_id} is already bound; unbind it first")
         return await self.member(member_id)
 
 

@@ -21,9 +21,14 @@ def _signing_key(secret: str) -> bytes:
 
 
 class SessionTokens:
-    def __init__(self, *, secret: str, ttl_s: int) -> None:
+    def __init__(self, *, secret: str, ttl_s: int, privileged_ttl_s: int | None = None) -> None:
         self._key = _signing_key(secret)
         self._ttl_s = ttl_s
+        self._privileged_ttl_s = privileged_ttl_s if privileged_ttl_s is not None else ttl_s
+
+    def ttl_for(self, role: Role) -> int:
+        """Staff and admin scopes change (moves, departures): their sessions are shorter."""
+        return self._ttl_s if role is Role.SHOPPER else self._privileged_ttl_s
 
     def issue(self, principal: Principal, *, now: float | None = None) -> str:
         issued = int(now if now is not None else time.time())
@@ -32,7 +37,7 @@ class SessionTokens:
             "sub": principal.subject_id,
             "role": principal.role.value,
             "iat": issued,
-            "exp": issued + self._ttl_s,
+            "exp": issued + self.ttl_for(principal.role),
             **{k: v for k in ("store_id", "brand_id", "mall_id") if (v := getattr(principal, k)) is not None},
         }
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)

@@ -91,6 +91,11 @@ async def _run(host: str, port: int, requests: Sequence[bytes], rate: float, sec
     async def one(i: int, due: float) -> None:
         nonlocal errors, example
         conn = await pool.get()
+        if time.perf_counter() - due > TIMEOUT_S:
+            errors += 1
+            example = example or f"not sent: {TIMEOUT_S:.0f} s overdue (the server is saturated)"
+            pool.put_nowait(conn)
+            return
         try:
             status, body = await asyncio.wait_for(conn.roundtrip(requests[i % len(requests)]), TIMEOUT_S)
             if status != 200 or b'"errors"' in body:
@@ -147,6 +152,16 @@ def _check(base_url: str, probe: Probe) -> str | None:
     return None if reply.status_code == 200 and "errors" not in reply.json() else reply.text[:300]
 
 
+def _lists_served(base_url: str) -> dict[str, float]:
+    """How many store-wide lists the server has computed and reused so far (from /metrics)."""
+    served = {"computed": 0.0, "reused": 0.0}
+    for line in httpx.get(f"{base_url}/metrics", timeout=10).text.splitlines():
+        for result in served:
+            if line.startswith(f'guang_store_lists_served{{result="{result}"}}'):
+                served[result] = float(line.rsplit(" ", 1)[1])
+    return served
+
+
 def _headers(head: bytes) -> dict[str, str]:
     pairs = (line.split(b": ", 1) for line in head.split(b"\r\n")[1:])
     return {k.decode(): v.decode() for k, v in pairs if k.lower() in (b"content-type", b"authorization")}
@@ -174,13 +189,21 @@ def main(*, json_path: Path, rate: float, seconds: float, scale: float) -> None:
                 results[probe.name] = {"skipped": problem}
                 continue
             asyncio.run(_run("127.0.0.1", port, probe.requests, rate=min(rate, 200), seconds=2))  # warm-up
+            before = _lists_served(stack.base_url)
             outcome = asyncio.run(_run("127.0.0.1", port, probe.requests, rate=rate, seconds=seconds))
+            after = _lists_served(stack.base_url)
+            computed, reused = (after[k] - before[k] for k in ("computed", "reused"))
             results[probe.name] = {
                 "offered_rps": rate,
                 "achieved_rps": round(len(outcome.latencies_s) / outcome.elapsed_s, 1),
                 "sent": outcome.sent,
                 "errors": outcome.errors,
                 "example_error": outcome.example_error,
+                **(
+                    {"store_lists_computed": computed, "store_lists_reused": reused}
+                    if computed + reused
+                    else {}
+                ),
                 **percentiles_ms(outcome.latencies_s),
             }
     finally:

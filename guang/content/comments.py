@@ -7,10 +7,11 @@ from collections.abc import Sequence
 
 from guang.accounts.models import Principal, Role
 from guang.adapters.ports import DocumentStore
-from guang.content.models import ARTICLES, COMMENTS, Comment, CommentView
-from guang.content.rules import COMMENT_MAX, bounded, is_flagged, is_public, operates_brand, reason_text
+from guang.content.models import COMMENTS, Comment, CommentView
+from guang.content.rules import COMMENT_MAX, is_flagged, is_public, moderation_refusal, reason_text
 from guang.content.views import ArticleViews
 from guang.domain.errors import Forbidden, NotFound
+from guang.domain.text import bounded
 from guang.services.app_events import now_ms
 
 ANONYMOUS_NICKNAME = "逛友"
@@ -34,6 +35,8 @@ class Comments:
             flagged=flagged,
         )  # fmt: skip
         await self._documents.insert_one(COMMENTS, {"_id": comment.id, **comment.model_dump()})
+        if not flagged:
+            await self._views.recount(article.id)
         [view] = await self._views_of([comment], viewer=member_id)
         return view
 
@@ -64,15 +67,20 @@ class Comments:
         comment = await self._get(comment_id)
         if comment.member_id != member_id:
             raise Forbidden("only its author can delete a comment")
-        return await self._documents.delete_one(COMMENTS, {"_id": comment.id, "member_id": member_id})
+        deleted = await self._documents.delete_one(COMMENTS, {"_id": comment.id, "member_id": member_id})
+        if deleted:
+            await self._views.recount(comment.article_id)
+        return deleted
 
     async def moderate(
         self, *, who: Principal, comment_id: str, hidden: bool, reason: str | None
     ) -> CommentView:
-        """Hide a comment, or show it (which also releases one held by the blocklist)."""
+        """Hide a comment, or show it (which also releases one held by the blocklist); who may is the same
+        as for its article (`rules.moderation_refusal`): comments show wherever the article does."""
         comment = await self._get(comment_id)
-        if not self._moderates(who, comment.brand_id):
-            raise Forbidden("only the brand's admin or an operator of a mall with its store may moderate")
+        refusal = moderation_refusal(who, comment.brand_id, self._views.brand_malls(comment.brand_id))
+        if refusal is not None:
+            raise Forbidden(refusal)
         update = {
             "status": "hidden" if hidden else "visible",
             "moderation_reason": reason_text(reason),
@@ -80,15 +88,17 @@ class Comments:
             "moderated_ms": now_ms(),
         }
         await self._documents.update_one(COMMENTS, {"_id": comment.id}, {"$set": update})
+        await self._views.recount(comment.article_id)
         [view] = await self._views_of([comment.model_copy(update=update)], viewer=None)
         return view
 
     async def held(self, *, who: Principal, skip: int, limit: int) -> list[CommentView]:
-        """The moderation queue: comments held by the blocklist within the caller's brand or mall."""
+        """The moderation queue: held comments the caller may release (their brand's; for a mall operator,
+        those of brands with every store in their mall)."""
         if who.role is Role.BRAND_ADMIN and who.brand_id:
             brands = [who.brand_id]
         elif who.role is Role.MALL_OPERATOR:
-            brands = sorted(self._views.mall_brands(who.mall_id))
+            brands = sorted(self._views.moderated_brands(who.mall_id))
         else:
             raise Forbidden("the moderation queue is for brand admins and mall operators")
         await self._views.ensure_indexes()
@@ -100,11 +110,6 @@ class Comments:
             limit=limit,
         )
         return await self._views_of([Comment.model_validate(d) for d in docs], viewer=None)
-
-    def _moderates(self, who: Principal, brand_id: str) -> bool:
-        if who.role is Role.BRAND_ADMIN:
-            return who.brand_id == brand_id
-        return operates_brand(who, brand_id, self._views.mall_brands(who.mall_id))
 
     async def _get(self, comment_id: str) -> Comment:
         doc = await self._documents.find_one(COMMENTS, {"_id": comment_id})
@@ -120,11 +125,8 @@ class Comments:
         members = await self._documents.find(
             "members", {"_id": {"$in": member_ids}}, projection={"nickname": 1}
         )
-        articles = await self._documents.find(
-            ARTICLES, {"_id": {"$in": article_ids}}, projection={"title": 1}
-        )
+        titles = await self._views.titles(article_ids)
         nicknames = {m["_id"]: str(m.get("nickname") or ANONYMOUS_NICKNAME) for m in members}
-        titles = {a["_id"]: str(a.get("title", "")) for a in articles}
         return [
             CommentView(
                 comment=c,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from guang.domain.models import Article, Domain
 from guang.services.catalog import CatalogProduct
@@ -12,6 +13,10 @@ ARTICLES = "articles"
 LIKES = "likes"
 COMMENTS = "comments"
 SHARE_LINKS = "share_links"
+
+SHOWN_ARTICLES: Mapping[str, Any] = {"status": {"$ne": "draft"}, "hidden": {"$ne": True}}
+"""The document filter for articles shoppers see: published and not hidden (`rules.is_public` is the same
+test on a model). Seeded articles predate `status`/`hidden`: a missing field means published and shown."""
 
 CommentStatus = Literal["visible", "held", "hidden"]
 

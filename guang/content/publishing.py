@@ -1,4 +1,4 @@
-"""Brand and staff publishing (drafts, publish/unpublish, delete) and mall-operator moderation."""
+"""Brand and staff publishing (drafts, publish/unpublish, delete) and moderation (see `moderate`)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from guang.content.rules import (
     BODY_MAX,
     MAX_PRODUCT_LINKS,
     TITLE_MAX,
-    bounded,
     can_manage,
-    operates_brand,
+    moderation_refusal,
     reason_text,
 )
 from guang.content.views import ArticleViews
 from guang.domain.errors import Forbidden, Invalid, NotFound
 from guang.domain.models import Article
+from guang.domain.text import bounded
 from guang.services.app_events import now_ms
 from guang.services.catalog import Catalog
 
@@ -71,6 +71,7 @@ class Publishing:
             published_ms=0, status="draft", created_ms=now, updated_ms=now,
         )  # fmt: skip
         await self._documents.insert_one(ARTICLES, {"_id": article.id, **article.model_dump(mode="json")})
+        await self._views.put(article.id)
         return await self._views.one(article, member_id=None)
 
     async def update(
@@ -106,17 +107,20 @@ class Publishing:
         deleted = await self._documents.delete_one(ARTICLES, {"_id": article.id})
         await self._documents.delete_many(LIKES, {"article_id": article.id})
         await self._documents.delete_many(COMMENTS, {"article_id": article.id})
+        await self._views.put(article.id)
         return deleted
 
     async def moderate(
         self, *, who: Principal, article_id: str, hidden: bool, reason: str | None
     ) -> ArticleView:
-        """A mall operator hides or shows an article of a brand with a store in their mall."""
+        """Hide or show an article: its brand's admin, or the operator of the mall that holds every store
+        of the brand (an article shows in every mall of its brand, so no single mall may hide it for all)."""
         article = await self._views.get(article_id)
         if article is None:
             raise NotFound(f"no article {article_id!r}")
-        if not operates_brand(who, article.brand_id, self._views.mall_brands(who.mall_id)):
-            raise Forbidden("only an operator of a mall where this brand has a store may moderate it")
+        refusal = moderation_refusal(who, article.brand_id, self._views.brand_malls(article.brand_id))
+        if refusal is not None:
+            raise Forbidden(refusal)
         return await self._set(
             article, {"hidden": hidden, "hidden_reason": reason_text(reason) if hidden else None}
         )
@@ -125,15 +129,8 @@ class Publishing:
         """All of the caller's brand's articles, drafts included, newest first."""
         if who.role not in AUTHORS or not who.brand_id:
             raise Forbidden("only brand admins and staff have a brand's article list")
-        await self._views.ensure_indexes()
-        docs = await self._documents.find(
-            ARTICLES,
-            {"brand_id": who.brand_id},
-            sort=[("created_ms", -1), ("published_ms", -1), ("_id", -1)],
-            skip=skip,
-            limit=limit,
-        )
-        return await self._views.build([Article.model_validate(d) for d in docs], member_id=None)
+        articles = (await self._views.of_brand(who.brand_id))[skip : skip + limit]
+        return await self._views.build(articles, member_id=None)
 
     async def _managed(self, who: Principal, article_id: str) -> Article:
         article = await self._views.get(article_id)
@@ -146,4 +143,5 @@ class Publishing:
     async def _set(self, article: Article, changes: dict[str, Any]) -> ArticleView:
         if not await self._documents.update_one(ARTICLES, {"_id": article.id}, {"$set": changes}):
             raise NotFound(f"no article {article.id!r}")
-        return await self._views.one(article.model_copy(update=changes), member_id=None)
+        changed = await self._views.put(article.id) or article.model_copy(update=changes)
+        return await self._views.one(changed, member_id=None)

@@ -1,4 +1,6 @@
-"""Pure rules of the 种草 domain: text cleaning and limits, the comment blocklist, who may do what.
+"""Pure rules of the 种草 domain: text limits, the comment blocklist, who may do what.
+
+Text cleaning itself is `guang.domain.text` (shared with 店员说 posts).
 
 Automatic comment flag: a comment whose text contains any entry of `BLOCKLIST` (compared case-folded,
 with all whitespace removed, so "加 微 信" and "FUCK" match too) is stored with `flagged=true` and status
@@ -9,14 +11,13 @@ always sees their own comments in `myComments`, with `hidden` and `flagged`.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 
 from guang.accounts.models import Principal, Role
 from guang.domain.errors import Invalid
 from guang.domain.geo import distance_to
 from guang.domain.models import Article, GeoPoint
+from guang.domain.text import clean_text
 
 TITLE_MAX = 60
 BODY_MAX = 5000
@@ -28,37 +29,6 @@ BLOCKLIST: tuple[str, ...] = (
     "加微信", "加vx", "加v信", "私聊加", "代购", "刷单", "兼职日结", "赌博", "博彩", "色情", "傻逼",
     "fuck", "shit",
 )  # fmt: skip
-
-# Bidirectional overrides/isolates reorder text on screen; they are never needed in a comment.
-_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-_BLANK_RUNS = re.compile(r"\n{3,}")
-
-
-def clean_text(text: str, *, multiline: bool) -> str:
-    """Drop control characters (keeping line breaks when `multiline`) and surrounding whitespace."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    kept = []
-    for ch in text:
-        if ch == "\n":
-            kept.append("\n" if multiline else " ")
-        elif ch == "\t":
-            kept.append(" ")
-        elif unicodedata.category(ch) == "Cc" or ch in _BIDI:
-            continue
-        else:
-            kept.append(ch)
-    cleaned = "".join(kept).strip()
-    return _BLANK_RUNS.sub("\n\n", cleaned) if multiline else cleaned
-
-
-def bounded(text: str, *, what: str, max_len: int, multiline: bool) -> str:
-    """`text` cleaned, refused when empty or longer than `max_len` characters."""
-    cleaned = clean_text(text, multiline=multiline)
-    if not cleaned:
-        raise Invalid(f"{what} must not be empty")
-    if len(cleaned) > max_len:
-        raise Invalid(f"{what} is {len(cleaned)} characters; at most {max_len} are allowed")
-    return cleaned
 
 
 def reason_text(reason: str | None) -> str | None:
@@ -102,6 +72,27 @@ def can_manage(who: Principal, article: Article) -> bool:
 def operates_brand(who: Principal, brand_id: str, mall_brands: Iterable[str]) -> bool:
     """A mall operator whose mall has a store of `brand_id` (`mall_brands`: the brands in their mall)."""
     return who.role is Role.MALL_OPERATOR and brand_id in set(mall_brands)
+
+
+def moderation_refusal(who: Principal, brand_id: str, brand_malls: Iterable[str]) -> str | None:
+    """Why `who` may not hide or show the brand's articles and comments, or None when they may.
+
+    Articles are brand-wide (one article shows in every mall with a store of the brand), so a mall
+    operator moderates them only when every store of the brand is in their mall; otherwise hiding
+    would reach into other malls, and the brand's admin moderates instead."""
+    if who.role is Role.BRAND_ADMIN:
+        return None if who.brand_id == brand_id else "brand admins moderate their own brand's content only"
+    if who.role is not Role.MALL_OPERATOR:
+        return "only the brand's admin or a mall operator may moderate"
+    malls = set(brand_malls)
+    if who.mall_id is None or who.mall_id not in malls:
+        return "this brand has no store in your mall; its brand admin moderates its articles and comments"
+    if malls != {who.mall_id}:
+        return (
+            "this brand also has stores in other malls and its articles show there too, so its brand admin "
+            "moderates its articles and comments"
+        )
+    return None
 
 
 def can_see(who: Principal | None, article: Article, mall_brands: Iterable[str] = ()) -> bool:

@@ -8,7 +8,6 @@ from guang.accounts.models import Principal
 from guang.adapters.ports import DocumentStore
 from guang.content.comments import Comments
 from guang.content.models import (
-    ARTICLES,
     LIKES,
     SHARE_LINKS,
     ArticleView,
@@ -19,9 +18,10 @@ from guang.content.models import (
 )
 from guang.content.publishing import Publishing
 from guang.content.rules import is_public
-from guang.content.views import DEFAULT_CATEGORY, PUBLIC, ArticleViews, position
+from guang.content.views import DEFAULT_CATEGORY, ArticleViews
 from guang.domain.errors import Conflict, Invalid, NotFound
 from guang.domain.events import InteractionEvent
+from guang.domain.geo import position
 from guang.domain.models import Article
 from guang.services.app_events import AppEvents, new_event_id, now_ms
 from guang.services.catalog import Catalog
@@ -68,19 +68,14 @@ class Content:
     ) -> list[ArticleView]:
         """Published, shown articles, newest first; product links prefer stores near (lat, lng)."""
         position(lat, lng)
-        await self.views.ensure_indexes()
-        query = dict(PUBLIC)
+        brands: set[str] | None = None
         if mall_id is not None:
             brands = self.views.mall_brands(mall_id)
             if brand_id is not None:
                 brands &= {brand_id}
-            query["brand_id"] = {"$in": sorted(brands)}
         elif brand_id is not None:
-            query["brand_id"] = brand_id
-        docs = await self._documents.find(
-            ARTICLES, query, sort=[("published_ms", -1), ("_id", -1)], skip=skip, limit=limit
-        )
-        articles = [Article.model_validate(d) for d in docs]
+            brands = {brand_id}
+        articles = (await self.views.shown(brands))[skip : skip + limit]
         member = who.member_id if who else None
         return await self.views.build(articles, member_id=member, lat=lat, lng=lng, mall_id=mall_id)
 
@@ -102,32 +97,28 @@ class Content:
         """Idempotent: the like document's `_id` is (member, article), so a repeat inserts nothing."""
         article = await self._public(article_id)
         like = Like(member_id=member_id, article_id=article.id, created_ms=now_ms())
-        if await self._documents.insert_one(
+        created = await self._documents.insert_one(
             LIKES, {"_id": like_id(member_id, article.id), **like.model_dump()}
-        ):
+        )
+        self.views.forget_likes(member_id)
+        await self.views.recount(article.id)  # also on a repeat: it may race the insert that won
+        if created:
             await self._interaction(member_id, "like", article)
         return await self.views.one(article, member_id=member_id)
 
     async def unlike(self, *, member_id: str, article_id: str) -> ArticleView:
         article = await self._public(article_id)
         await self._documents.delete_one(LIKES, {"_id": like_id(member_id, article.id)})
+        self.views.forget_likes(member_id)
+        await self.views.recount(article.id)
         return await self.views.one(article, member_id=member_id)
 
     async def liked(self, *, member_id: str, skip: int, limit: int) -> list[ArticleView]:
         """The member's liked articles that are still shown, most recently liked first."""
-        await self.views.ensure_indexes()
-        likes = await self._documents.find(
-            LIKES,
-            {"member_id": member_id},
-            projection={"article_id": 1},
-            sort=[("created_ms", -1), ("_id", -1)],
-            limit=MAX_LIKES_LISTED,
-        )
-        order = [str(d["article_id"]) for d in likes]
-        docs = await self._documents.find(ARTICLES, {"_id": {"$in": order}, **PUBLIC})
-        found = {d["_id"]: Article.model_validate(d) for d in docs}
-        shown = [found[i] for i in order if i in found]
-        return await self.views.build(shown[skip : skip + limit], member_id=member_id)
+        likes = (await self.views.member_likes(member_id))[:MAX_LIKES_LISTED]
+        shown = [a for a in await self.views.many(a for _, a in likes) if is_public(a)]
+        page = shown[skip : skip + limit]
+        return await self.views.build(page, member_id=member_id, liked={a.id for a in page})
 
     async def share(self, *, who: Principal, article_id: str) -> ShareView:
         """A new share link; staff sharing their own brand's article are attributed in it."""

@@ -26,6 +26,9 @@ class CouponClaim(Domain):
     """`staff:<id>`, `device:<id>` or `order` (redeemed by a paid order, see `order_id`)."""
     redeemed_store_id: str | None = None
     order_id: str | None = None
+    reserved_order_id: str | None = None
+    """The pending order whose checkout holds this claim (see rules.RESERVATION_MS)."""
+    reserved_ms: int | None = None
 
 
 @dataclass(frozen=True)

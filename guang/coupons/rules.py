@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 from guang.coupons.models import ClaimStatus, CouponClaim, CouponOffer
 from guang.domain.errors import Conflict, Invalid
 from guang.domain.models import Coupon
-from guang.services.catalog import CatalogStore
+
+RESERVATION_MS = 30 * 60_000
+"""A checkout holds its coupon claims this long; an order still unpaid after it loses them to the next
+checkout or redemption that wants them (released lazily, by the conditional update that takes them)."""
+EXIT_OFFER_MS = 2 * 3_600_000
+"""An exit coupon can be claimed this long after exitOffer offered it to the shopper outside the mall."""
+
+
+class StoreLike(Protocol):
+    """A catalog store or a `Store` document: what the applicability rule reads."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def brand_id(self) -> str: ...
+    @property
+    def mall_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+def live_query(now_ms: int, *, kind: str = "standard") -> dict[str, Any]:
+    """The document filter of coupons of `kind` live at `now_ms` (the one definition of "live")."""
+    kind_filter: Any = {"$ne": "exit"} if kind == "standard" else kind
+    return {"kind": kind_filter, "starts_ms": {"$lte": now_ms}, "ends_ms": {"$gt": now_ms}}
 
 
 def is_live(coupon: Coupon, now_ms: int) -> bool:
@@ -36,7 +61,7 @@ def check_radius(coupon: Coupon, distance_m: float) -> None:
         )
 
 
-def not_applicable(coupon: Coupon, store: CatalogStore) -> str | None:
+def not_applicable(coupon: Coupon, store: StoreLike) -> str | None:
     """Why `coupon` cannot be used at `store` (None when it can): brand, then store or mall."""
     if coupon.brand_id != store.brand_id:
         return f"coupon {coupon.id} is for brand {coupon.brand_id}, not {store.brand_id} ({store.name})"
@@ -45,6 +70,29 @@ def not_applicable(coupon: Coupon, store: CatalogStore) -> str | None:
     if coupon.store_id is None and coupon.mall_id is not None and coupon.mall_id != store.mall_id:
         return f"coupon {coupon.id} can only be used in mall {coupon.mall_id}, not {store.mall_id}"
     return None
+
+
+def applies_to(coupon: Coupon, store: StoreLike) -> bool:
+    """Whether `coupon` can be used at `store`: its brand's store it names, or (no store) any store of its
+    brand in its mall, or in any mall when it names none."""
+    return not_applicable(coupon, store) is None
+
+
+def reserved_by_other(claim: CouponClaim, order_id: str | None, now_ms: int) -> bool:
+    """Whether a live reservation by another order (pending payment) holds the claim."""
+    return (
+        claim.reserved_order_id is not None
+        and claim.reserved_order_id != order_id
+        and claim.reserved_ms is not None
+        and claim.reserved_ms > now_ms - RESERVATION_MS
+    )
+
+
+def reserved_message(claim: CouponClaim) -> str:
+    return (
+        f"coupon claim {claim.id} is held by order {claim.reserved_order_id}, which awaits payment; "
+        f"it is released {RESERVATION_MS // 60_000} minutes after that checkout if the order stays unpaid"
+    )
 
 
 def claim_status(claim: CouponClaim, now_ms: int) -> ClaimStatus:
@@ -82,7 +130,7 @@ def order_discount(
     claims: Sequence[tuple[CouponClaim, Coupon]],
     *,
     member_id: str,
-    store: CatalogStore,
+    store: StoreLike,
     amount_fen: int,
     now_ms: int,
 ) -> int:
@@ -97,6 +145,8 @@ def order_discount(
             raise Invalid(f"no coupon claim {claim.id} of yours")
         if claim.status == "redeemed":
             raise Conflict(f"coupon claim {claim.id} was already redeemed")
+        if reserved_by_other(claim, None, now_ms):
+            raise Conflict(reserved_message(claim))
         check_window(coupon, now_ms)
         why = not_applicable(coupon, store)
         if why:

@@ -7,6 +7,17 @@ a redemption flips one `coupon_claims` document from `claimed` to `redeemed`.
 
 A claim needs the shopper's position: a geo-targeted coupon is only for shoppers within its radius of
 its store (or of its mall when it has no store). The position is checked, never stored.
+
+A checkout reserves its claims for its order (one conditional update per claim: claimed and unreserved,
+or reserved longer ago than rules.RESERVATION_MS, -> reserved for the order); only that order's payment
+redeems them, and a till or staff member cannot redeem a claim while a pending order holds it.
+
+Exit (回来再逛) coupons are tied to leaving: `exit_offer` takes the shopper's current position and offers
+one only when that position is outside the mall's geofence (Mall.radius_m around its centre), recording
+the offer in `exit_offers`; claiming an exit coupon needs such an offer within rules.EXIT_OFFER_MS.
+
+This module owns the coupon rules and the "live coupon" query: other domains call `live_coupons` and
+`rules.applies_to` rather than querying `coupons` themselves.
 """
 
 from __future__ import annotations
@@ -22,12 +33,12 @@ from guang.coupons.models import ClaimedCoupon, ClaimStatus, CouponClaim, Coupon
 from guang.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from guang.domain.events import InteractionEvent
 from guang.domain.geo import check_position, distance_to
-from guang.domain.models import Coupon, GeoPoint
+from guang.domain.models import Coupon, GeoPoint, Mall
 from guang.services.app_events import AppEvents, new_event_id, now_ms
 from guang.services.catalog import Catalog, CatalogStore
 from guang.settings import Settings
 
-COUPONS, CLAIMS, QUOTAS = "coupons", "coupon_claims", "coupon_quotas"
+COUPONS, CLAIMS, QUOTAS, EXIT_OFFERS = "coupons", "coupon_claims", "coupon_quotas", "exit_offers"
 MAX_RADIUS_M = 5000
 """Campaign radii are 3–5 km: nearby lists look for stores and malls this far away."""
 MAX_ORDER_CLAIMS = 10
@@ -40,10 +51,22 @@ class _Directory:
     brands: dict[str, str]
     malls: dict[str, tuple[str, GeoPoint]]
     stores: dict[str, tuple[str, GeoPoint]]
+    mall_radius_m: dict[str, float]
 
     def location(self, coupon: Coupon) -> GeoPoint | None:
         target = self.stores.get(coupon.store_id) if coupon.store_id else self.malls.get(coupon.mall_id or "")
         return target[1] if target else None
+
+    @staticmethod
+    def near(places: dict[str, tuple[str, GeoPoint]], lat: float, lng: float) -> dict[str, float]:
+        """Ids within MAX_RADIUS_M of the point with their distance, computed in memory (a few hundred
+        haversines cost less than one `$geoNear` round trip)."""
+        found = {}
+        for place_id, (_name, location) in places.items():
+            d = distance_to(location, lat=lat, lng=lng)
+            if d <= MAX_RADIUS_M:
+                found[place_id] = d
+        return found
 
 
 def _coupon(doc: dict[str, Any]) -> Coupon:
@@ -56,6 +79,46 @@ def _claim(doc: dict[str, Any]) -> CouponClaim:
 
 def _quota_key(coupon_id: str, member_id: str) -> str:
     return f"{coupon_id}:{member_id}"
+
+
+async def live_coupons(
+    documents: DocumentStore,
+    *,
+    brand_ids: Sequence[str] | None = None,
+    mall_id: str | None = None,
+    in_stock: bool = False,
+    skip: int = 0,
+    limit: int | None = None,
+) -> list[Coupon]:
+    """Standard (not exit) coupons live now, of these brands and/or this mall, biggest discount first (then
+    id); `in_stock` drops sold-out ones. One query: what other domains (places) use to list coupons."""
+    query = rules.live_query(now_ms())
+    if brand_ids is not None:
+        query["brand_id"] = {"$in": list(brand_ids)}
+    if mall_id is not None:
+        query["mall_id"] = mall_id
+    order = [("discount_fen", -1), ("_id", 1)]
+    if not in_stock:
+        docs = await documents.find(COUPONS, query, sort=order, skip=skip, limit=limit or 0)
+        return [_coupon(d) for d in docs]
+    found = [
+        c for c in map(_coupon, await documents.find(COUPONS, query, sort=order)) if c.claimed < c.total_stock
+    ]
+    return found[skip : None if limit is None else skip + limit]
+
+
+def _unreserved(now: int) -> dict[str, Any]:
+    """Claims no pending order holds: never reserved, released, or reserved longer than RESERVATION_MS ago."""
+    return {
+        "$or": [
+            {"reserved_order_id": None},
+            {"reserved_ms": {"$lt": now - rules.RESERVATION_MS}},
+        ]
+    }
+
+
+def _exit_key(member_id: str, mall_id: str, coupon_id: str) -> str:
+    return f"{member_id}:{mall_id}:{coupon_id}"
 
 
 def _status_query(status: ClaimStatus | None, now: int) -> dict[str, Any]:
@@ -84,18 +147,32 @@ class Coupons:
             await docs.create_index(CLAIMS, [("member_id", 1), ("claimed_ms", -1)])
             await docs.create_index(COUPONS, [("mall_id", 1), ("kind", 1)])
             await docs.create_index(COUPONS, [("store_id", 1)])
+            await docs.create_index(QUOTAS, [("member_id", 1)])
             brands = {b["id"]: b["name"] for b in await docs.find("brands", projection={"id": 1, "name": 1})}
             fields = {"id": 1, "name": 1, "location": 1}
-            malls = {
-                m["id"]: (m["name"], GeoPoint.model_validate(m["location"]))
-                for m in await docs.find("malls", projection=fields)
+            mall_docs = await docs.find("malls", projection={**fields, "radius_m": 1})
+            malls = {m["id"]: (m["name"], GeoPoint.model_validate(m["location"])) for m in mall_docs}
+            radius = {
+                m["id"]: float(m.get("radius_m", Mall.model_fields["radius_m"].default)) for m in mall_docs
             }
             stores = {
                 s["id"]: (s["name"], GeoPoint.model_validate(s["location"]))
                 for s in await docs.find("stores", projection=fields)
             }
-            self._directory = _Directory(brands, malls, stores)
+            self._directory = _Directory(brands, malls, stores, radius)
         return self._directory
+
+    async def _with_quotas(
+        self, collection: str, pipeline: list[dict[str, Any]], member_id: str | None
+    ) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
+        """Run `pipeline` on `collection` and, for a shopper, read their used quotas in the same round trip
+        (`$unionWith`): (documents, coupon id -> used, or None for anonymous callers)."""
+        if member_id is None:
+            return await self._documents.aggregate(collection, pipeline), None
+        quotas = {"coll": QUOTAS, "pipeline": [{"$match": {"member_id": member_id, "used": {"$gt": 0}}}]}
+        rows = await self._documents.aggregate(collection, [*pipeline, {"$unionWith": quotas}])
+        used = {str(r["coupon_id"]): int(r["used"]) for r in rows if "used" in r}
+        return [r for r in rows if "used" not in r], used
 
     async def _get_coupon(self, coupon_id: str) -> Coupon:
         doc = await self._documents.find_one(COUPONS, {"_id": coupon_id})
@@ -109,14 +186,17 @@ class Coupons:
         *,
         member_id: str | None,
         distances: dict[str, float] | None = None,
+        used: dict[str, int] | None = None,
     ) -> list[CouponOffer]:
-        """Views of `coupons`, with the member's remaining quota read in one query."""
+        """Views of `coupons`, with the member's remaining quota (`used`: already read with the coupons,
+        else read here in one query)."""
         places = await self._places()
-        used: dict[str, int] = {}
-        if member_id is not None and coupons:
+        if used is None and member_id is not None and coupons:
+            used = {}
             keys = [_quota_key(c.id, member_id) for c in coupons]
             for doc in await self._documents.find(QUOTAS, {"_id": {"$in": keys}}):
                 used[doc["coupon_id"]] = int(doc.get("used", 0))
+        used = used or {}
         offers = []
         for c in coupons:
             remaining = rules.remaining_stock(c)
@@ -145,42 +225,32 @@ class Coupons:
     async def coupon(self, *, coupon_id: str, member_id: str | None) -> CouponOffer:
         return await self._offer(await self._get_coupon(coupon_id), member_id)
 
-    async def _near(self, collection: str, lat: float, lng: float) -> dict[str, float]:
-        """Ids of the stores or malls within MAX_RADIUS_M of the point, with their distance."""
-        near = {"type": "Point", "coordinates": [lng, lat]}
-        stage = {"near": near, "distanceField": "d", "maxDistance": MAX_RADIUS_M, "spherical": True}
-        rows = await self._documents.aggregate(
-            collection, [{"$geoNear": stage}, {"$project": {"id": 1, "d": 1}}]
-        )
-        return {row["id"]: float(row["d"]) for row in rows}
-
     async def nearby(self, *, lat: float, lng: float, member_id: str | None) -> list[CouponOffer]:
-        """Live standard coupons with stock whose store (or mall) is within their radius, nearest first."""
+        """Live standard coupons with stock whose store (or mall) is within their radius, nearest first.
+        Distances come from the in-memory directory; one coupons query, one quota query (shoppers)."""
         check_position(lat, lng)
-        await self._places()
-        stores = await self._near("stores", lat, lng)
-        malls = await self._near("malls", lat, lng)
+        places = await self._places()
+        stores = places.near(places.stores, lat, lng)
+        malls = places.near(places.malls, lat, lng)
         if not stores and not malls:
             return []
-        now = now_ms()
         query = {
             "$or": [
                 {"store_id": {"$in": list(stores)}},
                 {"store_id": None, "mall_id": {"$in": list(malls)}},
             ],
-            "kind": {"$ne": "exit"},
-            "starts_ms": {"$lte": now},
-            "ends_ms": {"$gt": now},
+            **rules.live_query(now_ms()),
         }
+        docs, used = await self._with_quotas(COUPONS, [{"$match": query}], member_id)
         found: list[tuple[float, Coupon]] = []
-        for doc in await self._documents.find(COUPONS, query):
+        for doc in docs:
             coupon = _coupon(doc)
-            d = stores[coupon.store_id] if coupon.store_id else malls[coupon.mall_id or ""]
-            if d <= coupon.radius_m and rules.remaining_stock(coupon) > 0:
+            d = stores.get(coupon.store_id) if coupon.store_id else malls.get(coupon.mall_id or "")
+            if d is not None and d <= coupon.radius_m and rules.remaining_stock(coupon) > 0:
                 found.append((d, coupon))
         found.sort(key=lambda dc: (dc[0], dc[1].id))
         distances = {c.id: round(d, 1) for d, c in found}
-        return await self._offers([c for _, c in found], member_id=member_id, distances=distances)
+        return await self._offers([c for _, c in found], member_id=member_id, distances=distances, used=used)
 
     async def claim(self, *, coupon_id: str, member_id: str, lat: float, lng: float) -> ClaimedCoupon:
         """Claim one coupon: time window, then radius, then quota, then stock (each refusal explained)."""
@@ -193,6 +263,8 @@ class Coupons:
             raise Conflict(f"coupon {coupon_id} has no store or mall to claim it around")
         distance = distance_to(location, lat=lat, lng=lng)
         rules.check_radius(coupon, distance)
+        if coupon.kind == "exit":
+            await self._check_exit_offer(coupon, member_id, now)
         if coupon.total_stock - coupon.claimed <= 0:
             raise Conflict(f"coupon {coupon_id} is sold out")
         await self._take_quota(coupon, member_id)
@@ -244,24 +316,21 @@ class Coupons:
     async def my_claims(
         self, *, member_id: str, status: ClaimStatus | None, skip: int, limit: int
     ) -> list[ClaimedCoupon]:
-        """The member's own claims, newest first."""
+        """The member's own claims, newest first, with their coupons and quotas: one round trip."""
         now = now_ms()
-        docs = await self._documents.find(
-            CLAIMS,
-            {"member_id": member_id, **_status_query(status, now)},
-            sort=[("claimed_ms", -1), ("_id", -1)],
-            skip=skip,
-            limit=limit,
-        )
-        claims = [_claim(d) for d in docs]
-        return await self._with_offers(claims, member_id=member_id, now=now)
-
-    async def _with_offers(
-        self, claims: Sequence[CouponClaim], *, member_id: str | None, now: int
-    ) -> list[ClaimedCoupon]:
-        ids = sorted({c.coupon_id for c in claims})
-        coupons = [_coupon(d) for d in await self._documents.find(COUPONS, {"_id": {"$in": ids}})]
-        offers = {o.coupon.id: o for o in await self._offers(coupons, member_id=member_id)}
+        page: list[dict[str, Any]] = [
+            {"$match": {"member_id": member_id, **_status_query(status, now)}},
+            {"$sort": {"claimed_ms": -1, "_id": -1}},
+            {"$skip": skip},
+            {"$limit": limit},
+            {"$lookup": {"from": COUPONS, "localField": "coupon_id", "foreignField": "_id", "as": "coupon"}},
+        ]
+        rows, used = await self._with_quotas(CLAIMS, page, member_id)
+        claims = [_claim(r) for r in rows]
+        coupons = {c["_id"]: _coupon(c) for r in rows for c in r.get("coupon", [])}
+        offers = {
+            o.coupon.id: o for o in await self._offers(list(coupons.values()), member_id=member_id, used=used)
+        }
         return [
             ClaimedCoupon(claim=c, offer=offers[c.coupon_id], status=rules.claim_status(c, now))
             for c in claims
@@ -269,7 +338,8 @@ class Coupons:
         ]
 
     async def redeem(self, *, claim_id: str, store_id: str, by: str) -> ClaimedCoupon:
-        """核销 at a store by its staff or till: exactly once, only where the coupon applies."""
+        """核销 at a store by its staff or till: exactly once, only where the coupon applies, and not while a
+        pending order's checkout holds the claim (an expired hold is taken over)."""
         doc = await self._documents.find_one(CLAIMS, {"_id": claim_id})
         if doc is None:
             raise NotFound(f"no coupon claim {claim_id}")
@@ -286,10 +356,18 @@ class Coupons:
             raise Conflict(f"coupon claim {claim_id} was already redeemed")
         if now >= coupon.ends_ms:
             raise Conflict(f"coupon claim {claim_id} has expired: coupon {coupon.id} ended")
-        done = {"status": "redeemed", "redeemed_ms": now, "redeemed_by": by, "redeemed_store_id": store_id}
+        if rules.reserved_by_other(claim, None, now):
+            raise Conflict(rules.reserved_message(claim))
+        done = {
+            "status": "redeemed", "redeemed_ms": now, "redeemed_by": by, "redeemed_store_id": store_id,
+            "reserved_order_id": None, "reserved_ms": None,
+        }  # fmt: skip
         if not await self._documents.update_one(
-            CLAIMS, {"_id": claim_id, "status": "claimed"}, {"$set": done}
+            CLAIMS, {"_id": claim_id, "status": "claimed", **_unreserved(now)}, {"$set": done}
         ):
+            current = await self._documents.find_one(CLAIMS, {"_id": claim_id})
+            if current is not None and current.get("status") == "claimed":
+                raise Conflict(rules.reserved_message(_claim(current)))
             raise Conflict(f"coupon claim {claim_id} was already redeemed")
         redeemed = claim.model_copy(update=done)
         return ClaimedCoupon(claim=redeemed, offer=await self._offer(coupon, None), status="redeemed")
@@ -333,11 +411,41 @@ class Coupons:
             pairs, member_id=member_id, store=store, amount_fen=amount_fen, now_ms=now_ms
         )
 
+    async def reserve_for_order(
+        self, *, claim_ids: Sequence[str], member_id: str, order_id: str, now_ms: int
+    ) -> None:
+        """Hold the claims for a pending order, all or none: each one flips, in one conditional update, from
+        claimed and unreserved (or held by an order unpaid for longer than RESERVATION_MS) to reserved for
+        `order_id`. A claim held by another pending order or redeemed refuses the checkout (CONFLICT)."""
+        held: list[str] = []
+        hold = {"$set": {"reserved_order_id": order_id, "reserved_ms": now_ms}}
+        for claim_id in claim_ids:
+            query = {"_id": claim_id, "member_id": member_id, "status": "claimed", **_unreserved(now_ms)}
+            if await self._documents.update_one(CLAIMS, query, hold):
+                held.append(claim_id)
+                continue
+            current = await self._documents.find_one(CLAIMS, {"_id": claim_id})
+            await self.release_order(claim_ids=held, order_id=order_id)
+            if current is None or current.get("member_id") != member_id:
+                raise Invalid(f"no coupon claim {claim_id} of yours")
+            if current.get("status") == "redeemed":
+                raise Conflict(f"coupon claim {claim_id} was already redeemed")
+            raise Conflict(rules.reserved_message(_claim(current)))
+
+    async def release_order(self, *, claim_ids: Sequence[str], order_id: str) -> None:
+        """Give back the claims `order_id` holds (a checkout that did not complete)."""
+        free = {"$set": {"reserved_order_id": None, "reserved_ms": None}}
+        for claim_id in claim_ids:
+            await self._documents.update_one(
+                CLAIMS, {"_id": claim_id, "status": "claimed", "reserved_order_id": order_id}, free
+            )
+
     async def redeem_for_order(
         self, *, claim_ids: Sequence[str], member_id: str, store_id: str, order_id: str
     ) -> list[str]:
-        """Mark the claims redeemed by a paid order, all or none; a retry for the same order returns the
-        same ids. The time window is not checked again: the discount was granted when the order was made."""
+        """Mark the claims redeemed by a paid order, all or none; only claims this order's checkout reserved
+        (and no one has taken over since) are redeemed. A retry for the same order returns the same ids.
+        The time window is not checked again: the discount was granted when the order was made."""
         store = self._store(store_id)
         pairs = await self._member_claims(claim_ids, member_id)
         for _claim_doc, coupon in pairs:
@@ -351,19 +459,23 @@ class Coupons:
         }  # fmt: skip
         changed: list[str] = []
         for claim_id in claim_ids:
-            query = {"_id": claim_id, "member_id": member_id, "status": "claimed"}
+            query = {
+                "_id": claim_id,
+                "member_id": member_id,
+                "status": "claimed",
+                "reserved_order_id": order_id,
+            }
             if await self._documents.update_one(CLAIMS, query, {"$set": done}):
                 changed.append(claim_id)
                 continue
             current = await self._documents.find_one(CLAIMS, {"_id": claim_id})
-            if (
-                current is not None
-                and current.get("status") == "redeemed"
-                and current.get("order_id") == order_id
-            ):
-                continue
+            if current is not None and current.get("status") == "redeemed":
+                if current.get("order_id") == order_id:
+                    continue
+                await self._undo(changed, order_id)
+                raise Conflict(f"coupon claim {claim_id} was already redeemed")
             await self._undo(changed, order_id)
-            raise Conflict(f"coupon claim {claim_id} was already redeemed")
+            raise Conflict(f"coupon claim {claim_id} is not reserved for order {order_id}")
         return list(claim_ids)
 
     async def _undo(self, claim_ids: Sequence[str], order_id: str) -> None:
@@ -374,12 +486,41 @@ class Coupons:
                 CLAIMS, {"_id": claim_id, "status": "redeemed", "order_id": order_id}, {"$set": undo}
             )
 
-    async def exit_offer(self, *, mall_id: str, member_id: str) -> ExitOffer | None:
-        """The best live exit (回来再逛) coupon of the mall that the shopper can still claim, if any."""
-        if mall_id not in (await self._places()).malls:
+    async def exit_offer(self, *, mall_id: str, member_id: str, lat: float, lng: float) -> ExitOffer | None:
+        """The best live exit (回来再逛) coupon of the mall the shopper can still claim from where they are,
+        offered only once they have left: `(lat, lng)` outside the mall's geofence (Mall.radius_m). The offer
+        is recorded so that `claim` accepts the coupon for EXIT_OFFER_MS. None while still inside."""
+        check_position(lat, lng)
+        places = await self._places()
+        if mall_id not in places.malls:
             raise NotFound(f"no mall {mall_id}")
+        distance = distance_to(places.malls[mall_id][1], lat=lat, lng=lng)
+        if distance <= places.mall_radius_m[mall_id]:
+            return None
         now = now_ms()
-        query = {"mall_id": mall_id, "kind": "exit", "starts_ms": {"$lte": now}, "ends_ms": {"$gt": now}}
-        coupons = [_coupon(d) for d in await self._documents.find(COUPONS, query)]
-        best = rules.best_exit(await self._offers(coupons, member_id=member_id), now)
-        return None if best is None else ExitOffer(offer=best, reason=rules.exit_reason(best.coupon))
+        query = {"mall_id": mall_id, **rules.live_query(now, kind="exit")}
+        docs, used = await self._with_quotas(COUPONS, [{"$match": query}], member_id)
+        coupons = [c for c in map(_coupon, docs) if distance <= c.radius_m]
+        best = rules.best_exit(await self._offers(coupons, member_id=member_id, used=used), now)
+        if best is None:
+            return None
+        offer = {"member_id": member_id, "mall_id": mall_id, "coupon_id": best.coupon.id, "offered_ms": now}
+        await self._documents.update_one(
+            EXIT_OFFERS, {"_id": _exit_key(member_id, mall_id, best.coupon.id)}, {"$set": offer}, upsert=True
+        )
+        return ExitOffer(offer=best, reason=rules.exit_reason(best.coupon))
+
+    async def _check_exit_offer(self, coupon: Coupon, member_id: str, now: int) -> None:
+        """An exit coupon is claimed only after exitOffer offered it to this shopper outside its mall."""
+        offer = None
+        if coupon.mall_id is not None:
+            key = _exit_key(member_id, coupon.mall_id, coupon.id)
+            offer = await self._documents.find_one(
+                EXIT_OFFERS, {"_id": key, "offered_ms": {"$gte": now - rules.EXIT_OFFER_MS}}
+            )
+        if offer is None:
+            hours = rules.EXIT_OFFER_MS // 3_600_000
+            raise Forbidden(
+                f"coupon {coupon.id} is a 回来再逛 coupon: it is offered as you leave the mall "
+                f"(exitOffer) and can be claimed within {hours} h of that offer"
+            )

@@ -27,3 +27,13 @@ def check_position(lat: float, lng: float) -> None:
     """Refuse coordinates that cannot be on Earth (NaN, out of range)."""
     if not (math.isfinite(lat) and math.isfinite(lng) and -90 <= lat <= 90 and -180 <= lng <= 180):
         raise Invalid(f"not a position on Earth: lat={lat}, lng={lng}")
+
+
+def position(lat: float | None, lng: float | None) -> tuple[float, float] | None:
+    """An optional position: both coordinates (checked) or neither (None); half a position is refused."""
+    if lat is None and lng is None:
+        return None
+    if lat is None or lng is None:
+        raise Invalid("give both lat and lng, or neither")
+    check_position(lat, lng)
+    return lat, lng

@@ -1,15 +1,21 @@
 """The merchant's WeChat Pay credentials: from settings (server mode) or generated once for the demo.
 
-Demo mode (no `wechatpay_mchid`): a merchant key pair, one platform key pair with its serial, an APIv3 key,
-an mchid and an appid are generated into `data_dir/wechatpay/` (files 0600) on first start and reused.
-Holding the platform private key is what lets the demo and the tests play WeChat Pay's side.
+Demo mode (`settings.demo`, no `wechatpay_mchid`): a merchant key pair, one platform key pair with its
+serial, an APIv3 key, an mchid and an appid are generated into `data_dir/wechatpay/` (files 0600) on first
+start and reused. Holding the platform private key is what lets the demo and the tests play WeChat Pay's
+side. Neither configured nor demo: no keys at all (payments are off), never demo keys by surprise.
+
+Platform certificate serials are 40 hex digits, zero-padded, upper case (compared case-insensitively);
+a certificate outside its validity dates is not loaded, and one that expires later stops verifying then.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -28,6 +34,8 @@ from guang.payments.wechatpay import (
 )
 from guang.settings import Settings
 
+log = logging.getLogger(__name__)
+
 DEMO_DIR = "wechatpay"
 DEMO_CONFIG = "wechatpay.json"
 MERCHANT_KEY = "merchant_key.pem"
@@ -44,6 +52,8 @@ class WeChatPayKeys:
     app_id: str
     apiv3_key: bytes = field(repr=False)
     platform_keys: dict[str, rsa.RSAPublicKey] = field(repr=False)
+    platform_validity: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+    """Serial -> (not before, not after) in epoch seconds, for keys that came from a certificate."""
     merchant_key: rsa.RSAPrivateKey | None = field(default=None, repr=False)
     platform_serial: str | None = None
     platform_private_key: rsa.RSAPrivateKey | None = field(default=None, repr=False)
@@ -55,8 +65,9 @@ class WeChatPayKeys:
 
     def verifier(self, *, max_skew_s: int) -> NotificationVerifier:
         return NotificationVerifier(
-            apiv3_key=self.apiv3_key, platform_keys=self.platform_keys, max_skew_s=max_skew_s
-        )
+            apiv3_key=self.apiv3_key, platform_keys=self.platform_keys, max_skew_s=max_skew_s,
+            platform_validity=self.platform_validity,
+        )  # fmt: skip
 
     def simulator(self) -> WeChatPaySimulator | None:
         """WeChat Pay's side, when we hold its key (demo mode); None in server mode."""
@@ -96,10 +107,13 @@ def generate(*, app_id: str = "") -> WeChatPayKeys:
     )
 
 
-def load(settings: Settings) -> WeChatPayKeys:
-    """Server-mode credentials when an mchid is configured, else the demo ones."""
+def load(settings: Settings) -> WeChatPayKeys | None:
+    """Server-mode credentials when an mchid is configured, else the demo ones in demo mode
+    (`settings.demo`), else None: WeChat Pay is not configured and payments are off."""
     if settings.wechatpay_mchid:
         return from_settings(settings)
+    if not settings.demo:
+        return None
     keys = demo(settings.data_dir / DEMO_DIR)
     app_id = settings.wechatpay_app_id or settings.wechat_app_id
     if app_id and app_id != keys.app_id:
@@ -116,7 +130,7 @@ def from_settings(settings: Settings) -> WeChatPayKeys:
         raise WeChatPayConfigError("GUANG_WECHATPAY_APP_ID (or GUANG_WECHAT_APP_ID) is required")
     if not settings.wechatpay_platform_certs_dir:
         raise WeChatPayConfigError("GUANG_WECHATPAY_PLATFORM_CERTS_DIR is required")
-    platform = platform_keys(Path(settings.wechatpay_platform_certs_dir))
+    platform, validity = load_platform(Path(settings.wechatpay_platform_certs_dir))
     merchant = None
     if settings.wechatpay_merchant_key_path:
         merchant = _private_key(Path(settings.wechatpay_merchant_key_path).read_bytes())
@@ -125,27 +139,55 @@ def from_settings(settings: Settings) -> WeChatPayKeys:
         app_id=app_id,
         apiv3_key=key,
         platform_keys=platform,
+        platform_validity=validity,
         merchant_key=merchant,
     )
 
 
-def platform_keys(directory: Path) -> dict[str, rsa.RSAPublicKey]:
-    """Serial -> public key for every *.pem: a certificate's own serial, or a public key's file name."""
+def serial_hex(serial_number: int) -> str:
+    """A certificate serial as WeChat Pay writes it in Wechatpay-Serial: 40 hex digits, upper case."""
+    return format(serial_number, "040X")
+
+
+def platform_keys(directory: Path, *, now_s: float | None = None) -> dict[str, rsa.RSAPublicKey]:
+    return load_platform(directory, now_s=now_s)[0]
+
+
+def load_platform(
+    directory: Path, *, now_s: float | None = None
+) -> tuple[dict[str, rsa.RSAPublicKey], dict[str, tuple[float, float]]]:
+    """Serial -> public key for every *.pem: a certificate's own serial (only when valid at `now_s`), or
+    a public key's file name; and the validity window of each certificate's serial."""
+    now = time.time() if now_s is None else now_s
     found: dict[str, rsa.RSAPublicKey] = {}
+    validity: dict[str, tuple[float, float]] = {}
+    refused: list[str] = []
     for path in sorted(directory.glob("*.pem")):
         data = path.read_bytes()
         key: object
         if b"BEGIN CERTIFICATE" in data:
             cert = x509.load_pem_x509_certificate(data)
-            serial, key = format(cert.serial_number, "X"), cert.public_key()
+            serial, key = serial_hex(cert.serial_number), cert.public_key()
+            start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+            if not start.timestamp() <= now <= end.timestamp():
+                refused.append(
+                    f"{path.name} (serial {serial}) is valid only from {start:%Y-%m-%d} to {end:%Y-%m-%d}"
+                )
+                continue
+            validity[serial] = (start.timestamp(), end.timestamp())
         else:
-            serial, key = path.stem, serialization.load_pem_public_key(data)
+            serial, key = path.stem.upper(), serialization.load_pem_public_key(data)
         if not isinstance(key, rsa.RSAPublicKey):
             raise WeChatPayConfigError(f"{path.name}: not an RSA key")
         found[serial] = key
+    for reason in refused:
+        log.warning("wechatpay platform certificate not loaded: %s", reason)
     if not found:
-        raise WeChatPayConfigError(f"no platform certificate or public key (*.pem) in {directory}")
-    return found
+        detail = f": {'; '.join(refused)}" if refused else ""
+        raise WeChatPayConfigError(
+            f"no valid platform certificate or public key (*.pem) in {directory}{detail}"
+        )
+    return found, validity
 
 
 def demo(directory: Path) -> WeChatPayKeys:

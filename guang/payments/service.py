@@ -3,6 +3,17 @@
 The paid transition is a compare-and-set (`pending` -> `paid`); its effects (the `payment` event, the
 coupon redemptions) are idempotent and re-applied from the stored order until they are marked done, so a
 crash between the transition and the effects is healed by WeChat Pay's next retry.
+
+Checkout reserves the order's coupon claims (see guang.coupons.service); the payment redeems them.
+
+Without WeChat Pay credentials (no `wechatpay_mchid`) and outside demo mode (`settings.demo`), payments
+are off: checkout refuses and the webhook answers 503 FAIL "WeChat Pay is not configured". Generated demo
+keys and simulatePayment exist only in demo mode.
+
+`payment_notifications` keeps every verified delivery in full. Deliveries refused before their signature
+verified are anonymous writes, so they are only counted: one `payment_refusals` document per refusal kind
+per minute, older than a day deleted. (SecantusDB does honour TTL indexes, checked, but a TTL bounds only
+the age of records, not how many a flood of forged deliveries writes.)
 """
 
 from __future__ import annotations
@@ -31,7 +42,7 @@ from guang.settings import Settings
 
 log = logging.getLogger(__name__)
 
-ORDERS, NOTIFICATIONS = "orders", "payment_notifications"
+ORDERS, NOTIFICATIONS, REFUSALS = "orders", "payment_notifications", "payment_refusals"
 SHARE_LINKS, COUPON_CLAIMS = "share_links", "coupon_claims"
 """Read-only here: written by the content and coupons domains."""
 NEWEST = [("created_ms", -1), ("paid_ms", -1), ("_id", -1)]
@@ -39,6 +50,9 @@ MAX_LINES = 50
 MAX_QTY = 99
 MAX_CLAIMS = 10
 CURRENCY = "CNY"
+NOT_CONFIGURED = "WeChat Pay is not configured"
+MINUTE_MS = 60_000
+REFUSALS_KEPT_MS = 86_400_000
 PLAUSIBLE_PAID_MS = 2 * 86_400_000
 """WeChat Pay retries for about a day: a success_time further off than this is not believed."""
 
@@ -49,6 +63,12 @@ class CouponLedger(Protocol):
     async def discount_for(
         self, *, claim_ids: Sequence[str], member_id: str, store_id: str, amount_fen: int, now_ms: int
     ) -> int: ...
+
+    async def reserve_for_order(
+        self, *, claim_ids: Sequence[str], member_id: str, order_id: str, now_ms: int
+    ) -> None: ...
+
+    async def release_order(self, *, claim_ids: Sequence[str], order_id: str) -> None: ...
 
     async def redeem_for_order(
         self, *, claim_ids: Sequence[str], member_id: str, store_id: str, order_id: str
@@ -150,9 +170,20 @@ class Payments:
         self._events = events
         self._catalog = catalog
         self._settings = settings
-        self.keys = keys or wechatpay_keys.load(settings)
-        self._verifier: NotificationVerifier = self.keys.verifier(max_skew_s=settings.wechatpay_max_skew_s)
+        self.keys: WeChatPayKeys | None = keys or wechatpay_keys.load(settings)
+        """None when WeChat Pay is not configured and this is not a demo: payments are off."""
+        self._verifier: NotificationVerifier | None = (
+            self.keys.verifier(max_skew_s=settings.wechatpay_max_skew_s) if self.keys is not None else None
+        )
         self._indexed = False
+
+    def _keys(self) -> WeChatPayKeys:
+        if self.keys is None:
+            raise Conflict(
+                f"payments are unavailable: {NOT_CONFIGURED} (set GUANG_WECHATPAY_MCHID and its keys, "
+                "or run `guang demo`)"
+            )
+        return self.keys
 
     # Checkout and orders
 
@@ -166,7 +197,9 @@ class Payments:
         share_code: str | None = None,
         coupons: CouponLedger | None = None,
     ) -> CheckoutResult:
-        """A pending order priced from the catalog, with its coupon discount and guide attribution."""
+        """A pending order priced from the catalog, with its coupon discount and guide attribution; its
+        coupon claims are reserved for it (a claim another pending order holds refuses the checkout)."""
+        keys = self._keys()
         store = self._catalog.stores.get(store_id)
         if store is None:
             raise NotFound(f"no store {store_id}")
@@ -198,16 +231,25 @@ class Payments:
             coupon_ids=coupon_ids,
             commission_rate=await self._commission_rate(store.brand_id) if guide_id else 0.0,
             openid=str(member["openid"]) if member else "",
-            app_id=self.keys.app_id,
-            mchid=self.keys.mchid,
+            app_id=keys.app_id,
+            mchid=keys.mchid,
             prepay_id=f"wx{created}{secrets.token_hex(8)}",
             created_ms=created,
         )
-        await self._documents.insert_one(ORDERS, {"_id": order.id, **order.model_dump(mode="json")})
+        if coupon_claim_ids and coupons is not None:
+            await coupons.reserve_for_order(
+                claim_ids=coupon_claim_ids, member_id=member_id, order_id=order_id, now_ms=created
+            )
+        try:
+            await self._documents.insert_one(ORDERS, {"_id": order.id, **order.model_dump(mode="json")})
+        except BaseException:
+            if coupon_claim_ids and coupons is not None:
+                await coupons.release_order(claim_ids=coupon_claim_ids, order_id=order_id)
+            raise
         return CheckoutResult(order=order, prepay=self.prepay(order))
 
     def prepay(self, order: PayableOrder) -> PrepayParams:
-        return self.keys.prepay(prepay_id=order.prepay_id, now_s=int(time.time()))
+        return self._keys().prepay(prepay_id=order.prepay_id, now_s=int(time.time()))
 
     async def order(self, *, order_id: str, member_id: str) -> PayableOrder:
         """One of the caller's own orders."""
@@ -288,14 +330,20 @@ class Payments:
     async def handle_notification(
         self, *, headers: Mapping[str, str], body: bytes, coupons: CouponLedger | None = None
     ) -> NotificationResult:
-        """Verify, decrypt and apply one delivery; every outcome is recorded in `payment_notifications`."""
+        """Verify, decrypt and apply one delivery; verified ones are recorded in `payment_notifications`,
+        unverified ones only counted (`payment_refusals`)."""
         received = now_ms()
+        if self._verifier is None or self.keys is None:
+            log.error("wechatpay notification received but %s", NOT_CONFIGURED)
+            return NotificationResult(outcome="refused", reason=NOT_CONFIGURED, status=503)
         serial = {k.lower(): v for k, v in headers.items()}.get(HEADER_SERIAL.lower())
         record: dict[str, Any] = {"received_ms": received, "serial": serial[:64] if serial else None}
         try:
             opened = self._verifier.open(headers=headers, body=body, now_s=received / 1000)
         except NotificationRefused as refused:
-            return await self._record(record, "refused", refused.reason, refused.status)
+            await self._count_refusal(refused.kind, refused.reason, received)
+            log.warning("wechatpay notification refused: %s", refused.reason)
+            return NotificationResult(outcome="refused", reason=refused.reason, status=refused.status)
         tx = opened.transaction
         record |= {
             "notification_id": opened.notification.id[:64],
@@ -368,6 +416,28 @@ class Payments:
             log.warning("wechatpay notification refused: %s", reason)
         return NotificationResult(outcome=outcome, reason=reason, status=status, order_id=entry.order_id)
 
+    async def _count_refusal(self, kind: str, reason: str, received_ms: int) -> None:
+        """A bounded record of an unverified delivery: a count per refusal kind per minute."""
+        minute = received_ms // MINUTE_MS * MINUTE_MS
+        key = f"{kind}:{minute}"
+        fresh = await self._documents.insert_one(
+            REFUSALS, {"_id": key, "kind": kind, "minute_ms": minute, "count": 0, "last_reason": ""}
+        )
+        await self._documents.update_one(
+            REFUSALS, {"_id": key}, {"$inc": {"count": 1}, "$set": {"last_reason": reason[:200]}}
+        )
+        if fresh:  # once per kind and minute: forget counts older than a day
+            await self._documents.delete_many(REFUSALS, {"minute_ms": {"$lt": minute - REFUSALS_KEPT_MS}})
+
+    async def refusal_counts(self, *, since_ms: int = 0) -> dict[str, int]:
+        """Unverified deliveries refused since `since_ms` (to the minute), by refusal kind."""
+        counts: dict[str, int] = {}
+        for doc in await self._documents.find(
+            REFUSALS, {"minute_ms": {"$gte": since_ms // MINUTE_MS * MINUTE_MS}}
+        ):
+            counts[doc["kind"]] = counts.get(doc["kind"], 0) + int(doc.get("count", 0))
+        return counts
+
     async def notifications(self, *, order_id: str) -> list[NotificationRecord]:
         docs = await self._documents.find(NOTIFICATIONS, {"order_id": order_id}, sort=[("received_ms", 1)])
         return [NotificationRecord.model_validate(d) for d in docs]
@@ -378,9 +448,9 @@ class Payments:
         self, *, order_id: str, member_id: str, coupons: CouponLedger | None = None
     ) -> PayableOrder:
         """Demo mode only: WeChat Pay's notification for this order, signed with the demo platform key."""
-        simulator = self.keys.simulator()
+        simulator = self.keys.simulator() if self._settings.demo and self.keys is not None else None
         if simulator is None:
-            raise Forbidden("payments are simulated only in demo mode")
+            raise Forbidden("payments are simulated only in demo mode (`guang demo`)")
         order = await self.order(order_id=order_id, member_id=member_id)
         tx = simulator.transaction(out_trade_no=order.id, total_fen=order.amount_fen, openid=order.openid)
         headers, body = simulator.notification(tx)

@@ -67,6 +67,11 @@ class StaleTimestamp(NotificationRefused):
     status = 401
 
 
+class CertificateNotValid(NotificationRefused):
+    kind = "certificate_not_valid"
+    status = 401
+
+
 class BadSignature(NotificationRefused):
     kind = "bad_signature"
     status = 401
@@ -120,11 +125,17 @@ def verify_signature(
     platform_keys: Mapping[str, rsa.RSAPublicKey],
     now_s: float,
     max_skew_s: int = MAX_SKEW_S,
+    platform_validity: Mapping[str, tuple[float, float]] | None = None,
 ) -> None:
-    """Raise unless the body was signed just now by the platform key the serial names."""
-    key = platform_keys.get(headers.serial)
+    """Raise unless the body was signed just now by the platform key the serial names (serials compare
+    case-insensitively) while its certificate, if it came from one, is valid."""
+    serial = headers.serial.strip().upper()
+    key = {k.upper(): v for k, v in platform_keys.items()}.get(serial)
     if key is None:
         raise UnknownSerial(f"unknown Wechatpay-Serial {headers.serial[:64]!r}")
+    window = {k.upper(): v for k, v in (platform_validity or {}).items()}.get(serial)
+    if window is not None and not window[0] <= now_s <= window[1]:
+        raise CertificateNotValid(f"platform certificate {serial[:64]} is not valid now")
     try:
         timestamp = int(headers.timestamp)
     except ValueError:
@@ -194,6 +205,7 @@ class NotificationVerifier:
     apiv3_key: bytes
     platform_keys: Mapping[str, rsa.RSAPublicKey]
     max_skew_s: int = MAX_SKEW_S
+    platform_validity: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     def open(
         self, *, headers: Mapping[str, str], body: bytes, now_s: float | None = None
@@ -206,6 +218,7 @@ class NotificationVerifier:
             platform_keys=self.platform_keys,
             now_s=time.time() if now_s is None else now_s,
             max_skew_s=self.max_skew_s,
+            platform_validity=self.platform_validity,
         )
         try:
             notification = Notification.model_validate_json(body)

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from guang.domain.models import Coupon, Store
+from guang.domain.models import Coupon
 from guang.services.catalog import CatalogProduct
 
 # 到家 ETA: the store packs the order, then a rider covers the road distance, which is taken to be
@@ -23,14 +23,6 @@ def delivery_eta_min(distance_m: float) -> int:
     """Minutes from order to door: PACKING_MIN + road distance (ROUTE_FACTOR × straight) at RIDER_KMH."""
     riding_min = distance_m * ROUTE_FACTOR / 1000.0 / RIDER_KMH * 60.0
     return PACKING_MIN + math.ceil(riding_min)
-
-
-def coupon_applies(coupon: Coupon, store: Store) -> bool:
-    """A store coupon is used in its store; a brand coupon (no store) in that brand's stores of its mall,
-    or of any mall when it names none."""
-    if coupon.store_id is not None:
-        return coupon.store_id == store.id
-    return coupon.brand_id == store.brand_id and coupon.mall_id in (None, store.mall_id)
 
 
 def deal_products(coupon: Coupon, ranked: Sequence[CatalogProduct], n: int) -> list[CatalogProduct]:

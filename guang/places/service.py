@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+import itertools
+from collections.abc import Iterator, Sequence
+from typing import Literal
 
 from guang.adapters.ports import DocumentStore, FeatureStore
+from guang.coupons.rules import applies_to
+from guang.coupons.service import live_coupons
 from guang.domain import keys
 from guang.domain.errors import Forbidden, Invalid, NotFound
 from guang.domain.events import InteractionEvent, LocationEvent
 from guang.domain.features import decay_factor, decayed
-from guang.domain.geo import check_position, distance_to
-from guang.domain.models import Activity, Coupon, GeoPoint, Mall, Staff, StaffPost, Store
+from guang.domain.geo import check_position, distance_to, position
+from guang.domain.models import Activity, Coupon, Mall, Staff, StaffPost, Store
 from guang.places import rules
-from guang.places.directory import Directory
+from guang.places.directory import Directories, Directory
 from guang.places.models import (
     MAX_RADIUS_M,
     Deal,
@@ -27,6 +30,7 @@ from guang.places.models import (
 from guang.services.app_events import AppEvents, new_event_id, now_ms
 from guang.services.catalog import Catalog, CatalogProduct
 from guang.settings import Settings
+from guang.staff.models import SHOWN_POSTS
 
 FOLLOWS = "store_follows"
 MAX_GEOFENCE_M = 5_000
@@ -36,9 +40,6 @@ DEALS_RADIUS_M = 5_000
 DEAL_STORES = 30
 DEAL_CANDIDATES = 20
 DEALS_PER_COUPON = 2
-SHOWN_POSTS: dict[str, Any] = {"status": {"$ne": "draft"}, "hidden": {"$ne": True}}
-"""Posts a shopper sees: not drafts, not hidden by the mall (the staff domain's rule; seeded posts have
-neither field)."""
 LocationSource = Literal["gps", "wifi", "parking_gate"]
 
 
@@ -47,121 +48,87 @@ def check_radius(radius_m: float) -> None:
         raise Invalid(f"radiusM must be between 1 and {MAX_RADIUS_M} metres, got {radius_m}")
 
 
-def _live(now: int) -> dict[str, Any]:
-    """Coupons live at `now`, except exit coupons (offered one by one as a shopper leaves a mall)."""
-    return {"starts_ms": {"$lte": now}, "ends_ms": {"$gt": now}, "kind": {"$ne": "exit"}}
-
-
-def _point(lat: float, lng: float) -> dict[str, Any]:
-    return {"type": "Point", "coordinates": [lng, lat]}
-
-
 class Places:
     def __init__(
         self, *, documents: DocumentStore, events: AppEvents, catalog: Catalog, settings: Settings,
-        features: FeatureStore,
+        features: FeatureStore, directories: Directories | None = None,
     ) -> None:  # fmt: skip
         self._documents = documents
         self._events = events
         self._catalog = catalog
         self._settings = settings
         self._features = features
-        self._directory: Directory | None = None
+        self.directories = directories or Directories(documents)
+        """The process's one store directory (see guang/places/directory.py); other domains read it too."""
+        self._indexed = False
         self._lock = asyncio.Lock()
         self._reloaded_for: set[str] = set()
 
     async def directory(self) -> Directory:
-        """Loaded on first use (and the follow/activity indexes made), then held."""
-        if self._directory is None:
+        """The directory, loaded on first use (and the follow/activity/post indexes made then)."""
+        if not self._indexed:
             async with self._lock:
-                if self._directory is None:
-                    await self._documents.create_index(FOLLOWS, [("member_id", 1), ("followed_ms", -1)])
-                    await self._documents.create_index(FOLLOWS, [("store_id", 1)])
-                    await self._documents.create_index("activities", [("mall_id", 1), ("starts_ms", 1)])
-                    self._directory = await Directory.load(self._documents)
-        return self._directory
+                if not self._indexed:
+                    docs = self._documents
+                    await asyncio.gather(
+                        docs.create_index(FOLLOWS, [("member_id", 1), ("followed_ms", -1)]),
+                        docs.create_index(FOLLOWS, [("store_id", 1)]),
+                        docs.create_index("activities", [("mall_id", 1), ("starts_ms", 1)]),
+                        docs.create_index(
+                            "staff_posts", [("store_id", 1), ("published_ms", -1), ("_id", -1)]
+                        ),
+                    )
+                    self._indexed = True
+        return await self.directories.get()
 
-    async def refresh(self) -> None:
-        """Reload malls, brands, stores and stock (after a store opens or a restock)."""
+    async def refresh(self, *, stock: bool = False) -> None:
+        """Reload malls, brands, stores and staff (a store opened); with `stock`, stock too (a restock)."""
         await self.directory()
-        self._directory = await Directory.load(self._documents)
+        await self.directories.refresh(stock=stock)
+
+    async def _reload_for(self, ids: set[str]) -> Directory:
+        """Reload the directory once for ids it has not seen (never twice for the same id)."""
+        unseen = ids - self._reloaded_for
+        if unseen:
+            self._reloaded_for |= unseen
+            await self.refresh()
+        return await self.directory()
 
     async def _cards(self, found: Sequence[tuple[Store, float | None]]) -> list[StoreCard]:
         """Cards for these stores; a store, brand or mall the directory has not seen yet reloads it once,
         and a store whose brand or mall still does not exist is left out (without reloading again)."""
         directory = await self.directory()
-        unknown = {store.id for store, _ in found if not directory.knows(store)} - self._reloaded_for
+        unknown = {store.id for store, _ in found if not directory.knows(store)}
         if unknown:
-            self._reloaded_for |= unknown
-            await self.refresh()
-            directory = await self.directory()
+            directory = await self._reload_for(unknown)
         return [directory.card(store, metres) for store, metres in found if directory.knows(store)]
-
-    async def _near(
-        self, collection: str, *, lat: float, lng: float, radius_m: float, query: Mapping[str, Any],
-        skip: int, limit: int,
-    ) -> list[tuple[dict[str, Any], float]]:  # fmt: skip
-        """Documents within `radius_m`, nearest first (ties by id), with our haversine distance.
-
-        `$geoNear` measures on a slightly larger sphere than `geo.distance_m`, so it is asked a little
-        further and the tail beyond `radius_m` is cut here; the order is the same on both spheres."""
-        pipeline: list[dict[str, Any]] = [
-            {
-                "$geoNear": {
-                    "near": _point(lat, lng), "distanceField": "_distance", "spherical": True,
-                    "maxDistance": radius_m * 1.002 + 1, "query": dict(query),
-                }
-            },
-            {"$sort": {"_distance": 1, "_id": 1}},
-            {"$skip": skip},
-            {"$limit": limit},
-        ]  # fmt: skip
-        found = []
-        for doc in await self._documents.aggregate(collection, pipeline):
-            metres = distance_to(GeoPoint.model_validate(doc["location"]), lat=lat, lng=lng)
-            if metres <= radius_m:
-                found.append((doc, metres))
-        return found
 
     async def nearby_malls(
         self, *, lat: float, lng: float, radius_m: float, skip: int, limit: int
     ) -> list[NearbyMall]:
+        """Malls within `radius_m`, nearest first (ties by id): the directory sorted here, no query."""
         check_position(lat, lng)
         check_radius(radius_m)
-        rows = await self._near(
-            "malls", lat=lat, lng=lng, radius_m=radius_m, query={}, skip=skip, limit=limit
-        )
-        return [NearbyMall(mall=Mall.model_validate(d), distance_m=round(m)) for d, m in rows]
+        rows = (await self.directory()).malls_near(lat=lat, lng=lng, radius_m=radius_m)
+        return [NearbyMall(mall=m, distance_m=round(metres)) for m, metres in rows[skip : skip + limit]]
 
     async def nearby_stores(
         self, *, lat: float, lng: float, radius_m: float, brand_id: str | None = None,
         category: str | None = None, skip: int, limit: int,
     ) -> list[StoreCard]:  # fmt: skip
-        """Stores nearest first; `category` keeps those with products of that category in stock."""
+        """Stores nearest first (ties by id); `category` keeps those with that category in stock."""
         check_position(lat, lng)
         check_radius(radius_m)
         directory = await self.directory()
-        query: dict[str, Any] = {}
-        if brand_id is not None:
-            query["brand_id"] = brand_id
-        if category is not None:
-            query["id"] = {"$in": sorted(s for s, cats in directory.categories.items() if category in cats)}
-        rows = await self._near(
-            "stores", lat=lat, lng=lng, radius_m=radius_m, query=query, skip=skip, limit=limit
+        rows = directory.stores_near(
+            lat=lat, lng=lng, radius_m=radius_m, brand_id=brand_id, category=category
         )
-        return await self._cards([(Store.model_validate(d), m) for d, m in rows])
+        return [directory.card(store, metres) for store, metres in rows[skip : skip + limit]]
 
     async def current_mall(self, *, lat: float, lng: float) -> Mall | None:
         """The nearest mall whose geofence (`radius_m` around it) contains the point."""
         check_position(lat, lng)
-        rows = await self._near(
-            "malls", lat=lat, lng=lng, radius_m=MAX_GEOFENCE_M, query={}, skip=0, limit=20
-        )
-        for doc, metres in rows:
-            mall = Mall.model_validate(doc)
-            if metres <= mall.radius_m:
-                return mall
-        return None
+        return (await self.directory()).mall_at(lat=lat, lng=lng)
 
     async def report_location(
         self, *, member_id: str, lat: float, lng: float, accuracy_m: float, source: LocationSource
@@ -186,15 +153,20 @@ class Places:
     # ---------------------------------------------------------------- store home page
 
     async def store(self, store_id: str) -> Store:
+        """From the directory; a store it does not know yet is read (and the directory reloaded once)."""
+        store = (await self.directory()).stores.get(store_id)
+        if store is not None:
+            return store
         doc = await self._documents.find_one("stores", {"id": store_id})
         if doc is None:
             raise NotFound(f"no store {store_id}")
+        await self._reload_for({store_id})
         return Store.model_validate(doc)
 
     async def card(self, store: Store, *, lat: float | None = None, lng: float | None = None) -> StoreCard:
-        distance = (
-            distance_to(store.location, lat=lat, lng=lng) if lat is not None and lng is not None else None
-        )
+        """The store's card; with a position (both coordinates or neither), its distance."""
+        at = position(lat, lng)
+        distance = distance_to(store.location, lat=at[0], lng=at[1]) if at is not None else None
         cards = await self._cards([(store, distance)])
         if not cards:
             raise NotFound(f"store {store.id} has no known brand or mall")
@@ -203,10 +175,10 @@ class Places:
     def delivery(self, store: Store, *, lat: float | None = None, lng: float | None = None) -> Delivery:
         """到家 for a shopper at (lat, lng): distance, whether it is inside the radius, and an ETA."""
         available = "delivery" in store.services
-        if lat is None or lng is None:
+        at = position(lat, lng)
+        if at is None:
             return Delivery(available=available, radius_m=store.delivery_radius_m)
-        check_position(lat, lng)
-        metres = distance_to(store.location, lat=lat, lng=lng)
+        metres = distance_to(store.location, lat=at[0], lng=at[1])
         in_range = available and metres <= store.delivery_radius_m
         return Delivery(
             available=available, radius_m=store.delivery_radius_m, distance_m=round(metres),
@@ -214,13 +186,12 @@ class Places:
         )  # fmt: skip
 
     async def staff(self, store_id: str, *, skip: int, limit: int) -> list[Staff]:
-        docs = await self._documents.find(
-            "staff", {"store_id": store_id}, sort=[("id", 1)], skip=skip, limit=limit
-        )
-        return [Staff.model_validate(d) for d in docs]
+        """The store's staff by id, from the directory."""
+        return (await self.directory()).staff_of(store_id)[skip : skip + limit]
 
     async def posts(self, store_id: str, *, skip: int, limit: int) -> list[StaffPost]:
-        """The store's shown 店员说 posts, newest first."""
+        """The store's shown 店员说 posts, newest first (the staff domain's SHOWN_POSTS)."""
+        await self.directory()  # the post index exists from here on
         docs = await self._documents.find(
             "staff_posts", {"store_id": store_id, **SHOWN_POSTS}, sort=[("published_ms", -1), ("_id", -1)],
             skip=skip, limit=limit,
@@ -228,21 +199,35 @@ class Places:
         return [StaffPost.model_validate(d) for d in docs]
 
     async def products(self, store_id: str, *, skip: int, limit: int) -> list[CatalogProduct]:
-        """Products in stock at the store now, most popular first."""
-        docs = await self._documents.find(
-            "products", {"stock": {"$elemMatch": {"store_id": store_id, "qty": {"$gt": 0}}}},
-            projection={"id": 1}, sort=[("popularity", -1), ("_id", 1)], skip=skip, limit=limit,
-        )  # fmt: skip
-        return [self._catalog.products[d["id"]] for d in docs if d["id"] in self._catalog.products]
+        """Products in stock at the store, most popular first (ties by id), from the directory's stock
+        snapshot (see guang/places/directory.py: nothing in the API moves stock; checkout re-checks it)."""
+        skus = (await self.directory()).in_stock.get(store_id, [])
+        known = (self._catalog.products[s] for s in skus if s in self._catalog.products)
+        return list(itertools.islice(known, skip, skip + limit))
 
     async def staff_names(self, staff_ids: Sequence[str]) -> dict[str, Staff]:
-        docs = await self._documents.find("staff", {"id": {"$in": sorted(set(staff_ids))}})
-        return {d["id"]: Staff.model_validate(d) for d in docs}
+        """Staff by id: from the directory, and one batched read for any it does not know."""
+        directory = await self.directory()
+        found = {i: directory.staff[i] for i in set(staff_ids) if i in directory.staff}
+        missing = sorted(set(staff_ids) - found.keys())
+        if missing:
+            for d in await self._documents.find("staff", {"id": {"$in": missing}}):
+                found[d["id"]] = Staff.model_validate(d)
+        return found
 
     # ---------------------------------------------------------------- follows
 
     async def follower_count(self, store_id: str) -> int:
         return await self._documents.count(FOLLOWS, {"store_id": store_id})
+
+    async def follow_state(self, *, store_id: str, member_id: str | None) -> tuple[int, bool]:
+        """The store's follower count and whether the member (if any) follows it, read side by side."""
+        if member_id is None:
+            return await self.follower_count(store_id), False
+        count, mine = await asyncio.gather(
+            self.follower_count(store_id), self.follows(member_id=member_id, store_id=store_id)
+        )
+        return count, mine
 
     async def follows(self, *, member_id: str, store_id: str) -> bool:
         return await self._documents.find_one(FOLLOWS, {"_id": f"{member_id}:{store_id}"}) is not None
@@ -278,10 +263,12 @@ class Places:
             FOLLOWS, {"member_id": member_id}, sort=[("followed_ms", -1), ("_id", 1)], skip=skip, limit=limit
         )
         ids = [f["store_id"] for f in follows]
-        stores = {
-            d["id"]: Store.model_validate(d)
-            for d in await self._documents.find("stores", {"id": {"$in": ids}})
-        }
+        directory = await self.directory()
+        stores = {i: directory.stores[i] for i in ids if i in directory.stores}
+        missing = [i for i in ids if i not in stores]
+        if missing:  # stores opened since the directory was read: one batched read
+            for d in await self._documents.find("stores", {"id": {"$in": missing}}):
+                stores[d["id"]] = Store.model_validate(d)
         return await self._cards([(stores[i], None) for i in ids if i in stores])
 
     # ---------------------------------------------------------------- 优惠必买 and mall mode
@@ -294,68 +281,57 @@ class Places:
         products that the coupon can be used on alone. Nearest store first, then the bigger discount, then
         the more popular product."""
         check_position(lat, lng)
-        rows = await self._near(
-            "stores", lat=lat, lng=lng, radius_m=DEALS_RADIUS_M, query={}, skip=0, limit=DEAL_STORES
-        )
-        cards = await self._cards([(Store.model_validate(d), m) for d, m in rows])
+        directory = await self.directory()
+        rows = directory.stores_near(lat=lat, lng=lng, radius_m=DEALS_RADIUS_M)[:DEAL_STORES]
+        cards = [directory.card(store, metres) for store, metres in rows]
         if not cards:
             return []
-        directory = await self.directory()
-        now = now_ms()
-        brands = sorted({c.brand.id for c in cards})
-        coupons = [
-            Coupon.model_validate(d)
-            for d in await self._documents.find(
-                "coupons", {"brand_id": {"$in": brands}, **_live(now)},
-                sort=[("discount_fen", -1), ("_id", 1)],
-            )
-        ]  # fmt: skip
-        deals: list[Deal] = []
-        for card in cards:
-            store = card.store
-            skus = directory.in_stock.get(store.id, [])[:DEAL_CANDIDATES]
-            ranked = [self._catalog.products[s] for s in skus if s in self._catalog.products]
-            for coupon in coupons:
-                if coupon.claimed >= coupon.total_stock or not rules.coupon_applies(coupon, store):
-                    continue
-                if (card.distance_m or 0) > coupon.radius_m:
-                    continue
-                for product in rules.deal_products(coupon, ranked, DEALS_PER_COUPON):
-                    deals.append(
-                        Deal(
+        coupons = await live_coupons(self._documents, brand_ids=sorted({c.brand.id for c in cards}))
+
+        def generated() -> Iterator[Deal]:  # already in the listed order, so only the page is built
+            for card in cards:
+                store = card.store
+                skus = directory.in_stock.get(store.id, [])[:DEAL_CANDIDATES]
+                ranked = [self._catalog.products[s] for s in skus if s in self._catalog.products]
+                for coupon in coupons:
+                    if coupon.claimed >= coupon.total_stock or not applies_to(coupon, store):
+                        continue
+                    if (card.distance_m or 0) > coupon.radius_m:
+                        continue
+                    for product in rules.deal_products(coupon, ranked, DEALS_PER_COUPON):
+                        yield Deal(
                             id=f"{coupon.id}:{store.id}:{product.id}",
                             headline=rules.deal_headline(coupon, product),
                             app_id=card.brand.mini_program_app_id,
                             path=rules.deal_path(sku_id=product.id, store_id=store.id, coupon_id=coupon.id),
                             coupon=coupon, product=product, card=card,
-                        )
-                    )  # fmt: skip
-        return deals[skip : skip + limit]
+                        )  # fmt: skip
+
+        return list(itertools.islice(generated(), skip, skip + limit))
 
     async def mall(self, mall_id: str) -> Mall:
+        """From the directory; a mall it does not know yet is read (and the directory reloaded once)."""
+        mall = (await self.directory()).malls.get(mall_id)
+        if mall is not None:
+            return mall
         doc = await self._documents.find_one("malls", {"id": mall_id})
         if doc is None:
             raise NotFound(f"no mall {mall_id}")
+        await self._reload_for({mall_id})
         return Mall.model_validate(doc)
 
     async def activities_today(self, mall_id: str, *, skip: int, limit: int) -> list[Activity]:
         """Activities not yet over that start before the end of today (UTC+8), soonest first."""
         now = now_ms()
         end_of_day = (keys.day_number(now) + 1) * keys.DAY_MS - keys.LOCAL_OFFSET_MS
-        docs = await self._documents.find(
-            "activities", {"mall_id": mall_id, "starts_ms": {"$lt": end_of_day}, "ends_ms": {"$gt": now}},
-            sort=[("starts_ms", 1), ("_id", 1)], skip=skip, limit=limit,
-        )  # fmt: skip
-        return [Activity.model_validate(d) for d in docs]
+        # The mall's activities not yet over are few: the documents filter by one range, the rest is here.
+        docs = await self._documents.find("activities", {"mall_id": mall_id, "ends_ms": {"$gt": now}})
+        today = [a for a in map(Activity.model_validate, docs) if a.starts_ms < end_of_day]
+        return sorted(today, key=lambda a: (a.starts_ms, a.id))[skip : skip + limit]
 
     async def mall_coupons(self, mall_id: str, *, skip: int, limit: int) -> list[Coupon]:
         """Coupons of the mall that are live now (sold-out ones too), biggest discount first."""
-        now = now_ms()
-        docs = await self._documents.find(
-            "coupons", {"mall_id": mall_id, **_live(now)},
-            sort=[("discount_fen", -1), ("_id", 1)], skip=skip, limit=limit,
-        )  # fmt: skip
-        return [Coupon.model_validate(d) for d in docs]
+        return await live_coupons(self._documents, mall_id=mall_id, skip=skip, limit=limit)
 
     async def interest(self, member_id: str) -> dict[str, float]:
         """The member's live category interest, decayed to now and normalised to sum 1 (empty if none)."""
@@ -370,7 +346,7 @@ class Places:
     async def stores_worth_visiting(self, mall_id: str, *, member_id: str | None) -> list[StorePick]:
         """The mall's stores ranked by the shopper's interest blended with popularity (rules.rank_stores)."""
         directory = await self.directory()
-        stores = sorted((s for s in directory.stores.values() if s.mall_id == mall_id), key=lambda s: s.id)
+        stores = [s for s in directory.stores_in(mall_id) if directory.knows(s)]
         facts = [
             rules.StoreFacts(
                 s.id,

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from guang.domain.models import Domain, Staff, StaffPost
 
 TEXT_MAX = 1000
 MAX_PRODUCTS = 9
 REASON_MAX = 200
+
+SHOWN_POSTS: Mapping[str, Any] = {"status": {"$ne": "draft"}, "hidden": {"$ne": True}}
+"""The document filter for 店员说 posts shoppers see: published and not hidden by the mall operator.
+Seeded posts carry neither field: they count as published and shown. `is_shown` is the same test."""
+
+
+def is_shown(post: StaffPost) -> bool:
+    """Whether shoppers see the post (the model twin of `SHOWN_POSTS`)."""
+    return post.status != "draft" and not post.hidden
 
 
 class ConsultSource(StrEnum):
@@ -71,7 +82,9 @@ class PostEdit(Domain):
 
 
 @dataclass(frozen=True)
-class StoreCard:
+class StaffStoreCard:
+    """A post's or staff member's store with its brand and mall names (not places' `StoreCard`)."""
+
     id: str
     name: str
     brand_id: str
@@ -87,10 +100,10 @@ class StaffCard:
     id: str
     name: str
     title: str
-    store: StoreCard
+    store: StaffStoreCard
 
     @classmethod
-    def of(cls, staff: Staff, store: StoreCard) -> StaffCard:
+    def of(cls, staff: Staff, store: StaffStoreCard) -> StaffCard:
         return cls(id=staff.id, name=staff.name, title=staff.title, store=store)
 
 

@@ -10,9 +10,11 @@ from guang.adapters.ports import DocumentStore
 from guang.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from guang.domain.events import InteractionEvent
 from guang.domain.models import Staff, StaffPost
+from guang.domain.text import bounded
 from guang.services.app_events import AppEvents, new_event_id, now_ms
 from guang.services.catalog import Catalog
 from guang.settings import Settings
+from guang.staff.directory import PostDirectory
 from guang.staff.models import (
     MAX_PRODUCTS,
     REASON_MAX,
@@ -27,13 +29,12 @@ from guang.staff.models import (
     PostEdit,
     PostView,
     StaffCard,
-    StoreCard,
+    StaffStoreCard,
+    is_shown,
 )
 from guang.staff.state import contact_way_url, new_state, state_key, verify_state
 
 POSTS, STAFF, ADVISORS, STATES = "staff_posts", "staff", "advisors", "consult_states"
-VISIBLE: dict[str, Any] = {"status": {"$ne": "draft"}, "hidden": {"$ne": True}}
-"""Seeded posts carry neither field: they count as published and shown."""
 NEWEST = [("published_ms", -1), ("_id", -1)]
 
 
@@ -45,11 +46,9 @@ def advisor_id(member_id: str, staff_id: str) -> str:
     return f"{member_id}:{staff_id}"
 
 
-def clean_text(text: str) -> str:
-    text = text.strip()
-    if not 1 <= len(text) <= TEXT_MAX:
-        raise Invalid(f"a post's text is 1–{TEXT_MAX} characters (got {len(text)})")
-    return text
+def post_text(text: str) -> str:
+    """A post's text cleaned like articles and comments (`guang.domain.text`), 1–`TEXT_MAX` characters."""
+    return bounded(text, what="a post's text", max_len=TEXT_MAX, multiline=True)
 
 
 class StaffDesk:
@@ -64,6 +63,7 @@ class StaffDesk:
         self._key = state_key(secret_key)
         self._names: dict[str, dict[str, str]] = {}
         self._indexed = False
+        self.directory = PostDirectory(documents=documents)
 
     # ---- reading: the 店员说 tab and staff profiles
 
@@ -72,18 +72,17 @@ class StaffDesk:
         staff_id: str | None = None, skip: int, limit: int,
     ) -> list[PostView]:  # fmt: skip
         """Published, non-hidden posts, newest first, narrowed by any combination of the filters."""
-        await self._ensure_indexes()
-        wanted = {"mall_id": mall_id, "brand_id": brand_id, "store_id": store_id, "staff_id": staff_id}
-        query = {**VISIBLE, **{k: v for k, v in wanted.items() if v is not None}}
-        docs = await self._documents.find(POSTS, query, sort=NEWEST, skip=skip, limit=limit)
-        return await self._views([StaffPost.model_validate(d) for d in docs])
+        posts = await self.directory.newest(
+            shown_only=True, mall_id=mall_id, brand_id=brand_id, store_id=store_id, staff_id=staff_id
+        )
+        return await self._views(posts[skip : skip + limit])
 
     async def post(self, *, post_id: str, viewer: Principal | None) -> PostView:
         """A shown post; drafts and hidden posts only for those who may edit or moderate them."""
-        post = await self._post(post_id)
-        shown = post.status == "published" and not post.hidden
-        if not shown and not (
-            viewer is not None and (_may_edit(viewer, post) or _may_moderate(viewer, post))
+        post = await self.directory.get(post_id)
+        if post is None or not (
+            is_shown(post)
+            or (viewer is not None and (_may_edit(viewer, post) or _may_moderate(viewer, post)))
         ):
             raise NotFound(f"no post {post_id}")
         [view] = await self._views([post])
@@ -92,8 +91,15 @@ class StaffDesk:
     async def profile(self, staff_id: str) -> StaffCard:
         return await self._card(await self._staff(staff_id))
 
-    async def post_count(self, staff_id: str) -> int:
-        return await self._documents.count(POSTS, {**VISIBLE, "staff_id": staff_id})
+    async def post_counts(self, staff_ids: Sequence[str]) -> dict[str, int]:
+        """How many shown posts each staff member has (from memory: no query)."""
+        return await self.directory.shown_counts(staff_ids)
+
+    async def advisors_among(self, *, member_id: str, staff_ids: Sequence[str]) -> set[str]:
+        """Which of `staff_ids` are the member's advisors, in one query."""
+        keys = [advisor_id(member_id, s) for s in dict.fromkeys(staff_ids)]
+        docs = await self._documents.find(ADVISORS, {"_id": {"$in": keys}}, projection={"staff_id": 1})
+        return {str(d["staff_id"]) for d in docs}
 
     # ---- 向TA咨询 and 我的购物顾问
 
@@ -142,12 +148,9 @@ class StaffDesk:
         if who.role is not Role.STAFF or who.store_id != record.store_id:
             raise Forbidden("only staff of the consulted store can resolve its consult states")
         assert record.source is source
-        member = await self._documents.find_one("members", {"id": record.member_id})
+        member = await self._documents.find_one("members", {"_id": record.member_id})
         card = await self.profile(record.staff_id)
         return ConsultRecord(consult=record, staff=card, member_nickname=(member or {}).get("nickname", ""))
-
-    async def is_advisor(self, *, member_id: str, staff_id: str) -> bool:
-        return await self._documents.find_one(ADVISORS, {"_id": advisor_id(member_id, staff_id)}) is not None
 
     async def advisors(self, *, member_id: str, skip: int, limit: int) -> list[AdvisorView]:
         await self._ensure_indexes()
@@ -188,11 +191,12 @@ class StaffDesk:
         now = now_ms()
         post = StaffPost(
             id=f"post-{new_event_id()[:16]}", staff_id=author.id, store_id=store.id, mall_id=store.mall_id,
-            brand_id=store.brand_id, text=clean_text(draft.text),
+            brand_id=store.brand_id, text=post_text(draft.text),
             product_ids=await self._stocked(store.id, draft.product_ids), published_ms=now, status="draft",
             updated_ms=now,
         )  # fmt: skip
         await self._documents.insert_one(POSTS, _doc(post.id, post))
+        await self.directory.put(post.id)
         [view] = await self._views([post])
         return view
 
@@ -206,15 +210,14 @@ class StaffDesk:
         if field is None:
             raise Forbidden("only staff, brand admins and mall operators manage 店员说 posts")
         owner = who.subject_id if who.role is Role.STAFF else getattr(who, field)
-        query = {field: owner, **({"store_id": store_id} if store_id else {})}
-        docs = await self._documents.find(POSTS, query, sort=NEWEST, skip=skip, limit=limit)
-        return await self._views([StaffPost.model_validate(d) for d in docs])
+        posts = await self.directory.newest(shown_only=False, **{field: owner or "", "store_id": store_id})
+        return await self._views(posts[skip : skip + limit])
 
     async def update_post(self, *, who: Principal, post_id: str, edit: PostEdit) -> PostView:
         post = await self._editable(who, post_id)
         changes: dict[str, Any] = {"updated_ms": now_ms()}
         if edit.text is not None:
-            changes["text"] = clean_text(edit.text)
+            changes["text"] = post_text(edit.text)
         if edit.product_ids is not None:
             changes["product_ids"] = await self._stocked(post.store_id, edit.product_ids)
         return await self._change(post_id, changes)
@@ -233,7 +236,9 @@ class StaffDesk:
 
     async def delete_post(self, *, who: Principal, post_id: str) -> bool:
         await self._editable(who, post_id)
-        return await self._documents.delete_one(POSTS, {"_id": post_id})
+        deleted = await self._documents.delete_one(POSTS, {"_id": post_id})
+        await self.directory.put(post_id)
+        return deleted
 
     async def moderate(self, *, who: Principal, post_id: str, hidden: bool, reason: str | None) -> PostView:
         """Mall operators hide (with a reason) or restore posts of stores in their own mall."""
@@ -269,7 +274,10 @@ class StaffDesk:
     async def _change(self, post_id: str, changes: Mapping[str, Any]) -> PostView:
         if not await self._documents.update_one(POSTS, {"_id": post_id}, {"$set": dict(changes)}):
             raise NotFound(f"no post {post_id}")
-        [view] = await self._views([await self._post(post_id)])
+        post = await self.directory.put(post_id)
+        if post is None:
+            raise NotFound(f"no post {post_id}")
+        [view] = await self._views([post])
         return view
 
     async def _stocked(self, store_id: str, product_ids: Sequence[str]) -> list[str]:
@@ -277,9 +285,9 @@ class StaffDesk:
         ids = list(dict.fromkeys(p.strip() for p in product_ids))
         if len(ids) > MAX_PRODUCTS:
             raise Invalid(f"a post links at most {MAX_PRODUCTS} products")
-        docs = await self._documents.find("products", {"id": {"$in": ids}}, projection={"id": 1, "stock": 1})
+        docs = await self._documents.find("products", {"_id": {"$in": ids}}, projection={"stock": 1})
         stocked = {
-            d["id"]
+            d["_id"]
             for d in docs
             if any(s["store_id"] == store_id and s["qty"] > 0 for s in d.get("stock", []))
         }
@@ -289,15 +297,15 @@ class StaffDesk:
         return ids
 
     async def _staff(self, staff_id: str) -> Staff:
-        doc = await self._documents.find_one(STAFF, {"id": staff_id})
-        if doc is None:
+        found = await self.directory.staff([staff_id])
+        if staff_id not in found:
             raise NotFound(f"no staff member {staff_id}")
-        return Staff.model_validate(doc)
+        return found[staff_id]
 
-    async def _store(self, store_id: str) -> StoreCard:
+    async def _store(self, store_id: str) -> StaffStoreCard:
         store = self._catalog.stores.get(store_id)
         if store is None:
-            doc = await self._documents.find_one("stores", {"id": store_id})
+            doc = await self._documents.find_one("stores", {"_id": store_id})
             if doc is None:
                 raise NotFound(f"no store {store_id}")
             ids = (doc["id"], doc["name"], doc["brand_id"], doc["mall_id"])
@@ -305,7 +313,7 @@ class StaffDesk:
             ids = (store.id, store.name, store.brand_id, store.mall_id)
         brand = await self._name("brands", ids[2])
         mall = await self._name("malls", ids[3])
-        return StoreCard(
+        return StaffStoreCard(
             id=ids[0], name=ids[1], brand_id=ids[2], brand_name=brand, mall_id=ids[3], mall_name=mall
         )
 
@@ -321,8 +329,8 @@ class StaffDesk:
         return StaffCard.of(staff, await self._store(staff.store_id))
 
     async def _cards(self, staff_ids: Sequence[str]) -> dict[str, StaffCard]:
-        docs = await self._documents.find(STAFF, {"id": {"$in": list(set(staff_ids))}})
-        return {d["id"]: await self._card(Staff.model_validate(d)) for d in docs}
+        found = await self.directory.staff(list(dict.fromkeys(staff_ids)))
+        return {i: await self._card(staff) for i, staff in found.items()}
 
     async def _views(self, posts: Sequence[StaffPost]) -> list[PostView]:
         cards = await self._cards([p.staff_id for p in posts])

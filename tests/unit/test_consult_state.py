@@ -6,7 +6,7 @@ import pytest
 
 from guang.domain.errors import Invalid
 from guang.staff.models import ConsultSource
-from guang.staff.service import clean_text
+from guang.staff.service import post_text
 from guang.staff.state import (
     ALPHABET,
     STATE_CHARS,
@@ -61,8 +61,13 @@ def test_the_contact_way_url_is_stable_per_staff_and_hides_the_wecom_id() -> Non
 
 
 def test_post_text_is_trimmed_and_bounded() -> None:
-    assert clean_text("  好物  ") == "好物"
-    assert len(clean_text("长" * 1000)) == 1000
-    for bad in ("", "   ", "长" * 1001):
+    assert post_text("  好物  ") == "好物"
+    assert len(post_text("长" * 1000)) == 1000
+    for bad in ("", "   ", "长" * 1001, "\u202e\x00 \x1b"):
         with pytest.raises(Invalid):
-            clean_text(bad)
+            post_text(bad)
+
+
+def test_post_text_drops_control_and_bidi_characters_like_articles_and_comments() -> None:
+    assert post_text("新\u202e款\x00到\x1b店\u2066") == "新款到店"
+    assert post_text("第一行\r\n\n\n\n第二行") == "第一行\n\n第二行"

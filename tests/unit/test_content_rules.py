@@ -7,16 +7,16 @@ import pytest
 from guang.accounts.models import Principal, Role
 from guang.content.cover import colours, render_cover, wrap
 from guang.content.rules import (
-    bounded,
     can_manage,
     can_see,
-    clean_text,
     is_flagged,
+    moderation_refusal,
     pick_store,
     reason_text,
 )
 from guang.domain.errors import Invalid
 from guang.domain.models import Article, GeoPoint
+from guang.domain.text import bounded, clean_text
 
 STAFF_A = Principal("staff-1", Role.STAFF, store_id="s1", brand_id="brand-a")
 COLLEAGUE_A = Principal("staff-2", Role.STAFF, store_id="s1", brand_id="brand-a")
@@ -99,3 +99,19 @@ def test_covers_are_deterministic_escaped_svgs() -> None:
     assert "<b>" not in svg and "&lt;b&gt;" in svg and "&amp;" in svg and "# 牛仔裤" in svg
     assert wrap("一二三四五", width=2, lines=2) == ["一二", "三…"]
     assert wrap("", width=2) == [""]
+
+
+def test_a_mall_operator_moderates_a_brand_only_when_every_store_of_it_is_in_their_mall() -> None:
+    assert moderation_refusal(OPERATOR, "brand-a", {"mall-1"}) is None
+    spread = moderation_refusal(OPERATOR, "brand-a", {"mall-1", "mall-2"})
+    assert spread is not None and "brand admin" in spread and "other malls" in spread
+    elsewhere = moderation_refusal(OPERATOR, "brand-a", {"mall-2"})
+    assert elsewhere is not None and "brand admin" in elsewhere
+    assert moderation_refusal(OPERATOR, "brand-a", set()) is not None
+
+
+def test_brand_admins_moderate_their_own_brand_only_and_others_never() -> None:
+    assert moderation_refusal(ADMIN_A, "brand-a", {"mall-1", "mall-2"}) is None
+    assert moderation_refusal(ADMIN_B, "brand-a", {"mall-1"}) is not None
+    for who in (STAFF_A, SHOPPER):
+        assert moderation_refusal(who, "brand-a", {"mall-1"}) is not None

@@ -9,7 +9,7 @@ import pytest
 from guang.coupons import rules
 from guang.coupons.models import CouponClaim, CouponOffer
 from guang.domain.errors import Conflict, Invalid
-from guang.domain.models import Coupon
+from guang.domain.models import Coupon, GeoPoint, Store
 from guang.services.catalog import CatalogStore
 
 NOW = 1_790_000_000_000
@@ -111,3 +111,43 @@ def test_the_best_exit_offer_is_the_largest_live_discount_i_can_still_claim() ->
     assert (rules.best_exit(used_up, NOW) or offer(standard)).coupon.id == "cpn-s"
     assert rules.best_exit([offer(small, claimable=0)], NOW) is None
     assert rules.exit_reason(coupon(min_spend_fen=0, discount_fen=1550)) == "下次再来 立减15.5元"
+
+
+def test_applies_to_is_the_one_applicability_rule_for_catalog_stores_and_store_documents() -> None:
+    document = Store(
+        id="store-001", name="拾衣记（静安店）", brand_id="brand-01", mall_id="mall-01", floor="L1",
+        location=GeoPoint(type="Point", coordinates=(121.45, 31.22)),
+    )  # fmt: skip
+    brand_wide = coupon(store_id=None, mall_id=None)
+    mall_wide = coupon(store_id=None)
+    for where in (STORE, document):
+        assert rules.applies_to(coupon(), where) and rules.applies_to(mall_wide, where)
+        assert rules.applies_to(brand_wide, where)
+    assert not rules.applies_to(coupon(), SAME_BRAND_ELSEWHERE)
+    assert not rules.applies_to(mall_wide, SAME_BRAND_ELSEWHERE) and rules.applies_to(
+        brand_wide, SAME_BRAND_ELSEWHERE
+    )
+    assert not rules.applies_to(mall_wide, OTHER_BRAND)
+
+
+def test_live_query_lists_standard_or_exit_coupons_live_now() -> None:
+    assert rules.live_query(NOW) == {
+        "kind": {"$ne": "exit"},
+        "starts_ms": {"$lte": NOW},
+        "ends_ms": {"$gt": NOW},
+    }
+    assert rules.live_query(NOW, kind="exit")["kind"] == "exit"
+
+
+def test_a_claim_held_by_a_pending_order_gives_no_discount_until_the_hold_expires() -> None:
+    c = coupon()
+    held = claim(c, reserved_order_id="o-1", reserved_ms=NOW - 60_000)
+    with pytest.raises(Conflict, match="held by order o-1"):
+        rules.order_discount([(held, c)], member_id="m-1", store=STORE, amount_fen=20_000, now_ms=NOW)
+    assert rules.reserved_by_other(held, "o-2", NOW) and not rules.reserved_by_other(held, "o-1", NOW)
+    stale = claim(c, reserved_order_id="o-1", reserved_ms=NOW - rules.RESERVATION_MS - 1)
+    assert not rules.reserved_by_other(stale, None, NOW)
+    assert (
+        rules.order_discount([(stale, c)], member_id="m-1", store=STORE, amount_fen=20_000, now_ms=NOW)
+        == 1000
+    )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from guang.domain.models import Coupon, GeoPoint, Store
+import pytest
+
+from guang.coupons.rules import applies_to as coupon_applies
+from guang.domain.errors import Invalid
+from guang.domain.geo import distance_m, position
+from guang.domain.models import Brand, Coupon, GeoPoint, Mall, Staff, Store
+from guang.places.directory import Directory, Stock
 from guang.places.rules import (
     PACKING_MIN,
     StoreFacts,
-    coupon_applies,
     deal_headline,
     deal_path,
     deal_products,
@@ -89,3 +94,79 @@ def test_seeded_activities_are_two_to_four_per_mall_around_now() -> None:
         assert all(a.starts_ms < a.ends_ms and abs(a.starts_ms - now) <= 36 * 3_600_000 for a in mine)
         assert all(a.title and a.description and a.location for a in mine)
     assert len({a.id for a in data.activities}) == len(data.activities)
+
+
+# ---------------------------------------------------------------- optional positions and the directory
+
+
+def test_a_position_is_both_coordinates_or_neither() -> None:
+    assert position(None, None) is None
+    assert position(31.2, 121.4) == (31.2, 121.4)
+    for lat, lng in ((31.2, None), (None, 121.4), (95.0, 0.0), (float("nan"), 0.0)):
+        with pytest.raises(Invalid):
+            position(lat, lng)
+
+
+def _mall(mall_id: str, lat: float, radius_m: float) -> Mall:
+    return Mall(
+        id=mall_id, name=mall_id, city_id="c", district="d", location=GeoPoint.at(lat=lat, lng=121.0),
+        radius_m=radius_m,
+    )  # fmt: skip
+
+
+def _store(store_id: str, lat: float, *, brand_id: str = "b1", mall_id: str = "m1") -> Store:
+    return Store(
+        id=store_id, name=store_id, brand_id=brand_id, mall_id=mall_id, floor="L1",
+        location=GeoPoint.at(lat=lat, lng=121.0), services=["pickup"],
+    )  # fmt: skip
+
+
+def _directory() -> Directory:
+    brands = {
+        b: Brand(id=b, name=b, sector="apparel", mini_program_app_id=f"wx-{b}", guide_commission_rate=0.05)
+        for b in ("b1", "b2")
+    }
+    malls = {m.id: m for m in (_mall("m1", 31.0, 300.0), _mall("m2", 31.01, 2_000.0))}
+    stores = {
+        s.id: s
+        for s in (
+            _store("s-b", 31.001),
+            _store("s-a", 31.001),  # same place as s-b: ties go by id
+            _store("s-c", 31.003, brand_id="b2", mall_id="m2"),
+            _store("s-orphan", 31.0, mall_id="m-gone"),  # its mall is unknown: never listed
+        )
+    }
+    staff = {
+        p.id: p
+        for p in (
+            Staff(id="st-2", name="二", store_id="s-a", title="导购", wecom_user_id="w2"),
+            Staff(id="st-1", name="一", store_id="s-a", title="店长", wecom_user_id="w1"),
+        )
+    }
+    stock = Stock(
+        in_stock={"s-c": ["sku-1"]}, categories={"s-c": frozenset({"牛仔裤"})}, popularity={"s-c": 3.0}
+    )
+    return Directory(malls, brands, stores, staff, stock)
+
+
+def test_directory_sorts_stores_by_distance_in_memory() -> None:
+    d = _directory()
+    rows = d.stores_near(lat=31.0, lng=121.0, radius_m=1_000)
+    assert [s.id for s, _ in rows] == ["s-a", "s-b", "s-c"]
+    assert [round(m) for _, m in rows] == [
+        round(distance_m(31.0, 121.0, lat, 121.0)) for lat in (31.001,) * 2 + (31.003,)
+    ]
+    assert [s.id for s, _ in d.stores_near(lat=31.0, lng=121.0, radius_m=200)] == ["s-a", "s-b"]
+    assert [s.id for s, _ in d.stores_near(lat=31.0, lng=121.0, radius_m=1_000, brand_id="b2")] == ["s-c"]
+    assert [s.id for s, _ in d.stores_near(lat=31.0, lng=121.0, radius_m=1_000, category="牛仔裤")] == ["s-c"]
+    assert d.card(rows[0][0], rows[0][1]).brand.mini_program_app_id == d.app_id("b1") == "wx-b1"
+
+
+def test_directory_finds_malls_geofences_and_rosters() -> None:
+    d = _directory()
+    assert [m.id for m, _ in d.malls_near(lat=31.0, lng=121.0, radius_m=5_000)] == ["m1", "m2"]
+    assert d.mall_at(lat=31.0005, lng=121.0).id == "m1"  # type: ignore[union-attr]
+    assert d.mall_at(lat=31.008, lng=121.0).id == "m2"  # type: ignore[union-attr]  # outside m1's 300 m
+    assert d.mall_at(lat=32.0, lng=121.0) is None
+    assert [s.id for s in d.stores_in("m1")] == ["s-a", "s-b"] and d.stores_in("m-none") == []
+    assert [p.id for p in d.staff_of("s-a")] == ["st-1", "st-2"] and d.staff_of("s-c") == []

@@ -16,11 +16,12 @@ class CountingRecommender:
 
     async def __call__(self, store_id: str, limit: int, surface: Surface) -> RecList:
         self.calls += 1
+        number = self.calls
         await asyncio.sleep(self.delay_s)
         if self.fail:
             raise RuntimeError("vector index down")
         return RecList(
-            rec_id=f"rec_{self.calls}", surface=surface, audience=Audience.STORE_BEST, store_id=store_id
+            rec_id=f"rec_{number}", surface=surface, audience=Audience.STORE_BEST, store_id=store_id
         )
 
 
@@ -66,3 +67,15 @@ async def test_a_failure_reaches_every_waiter_and_is_not_cached() -> None:
     compute.fail = False
     assert (await cache.get("s1", limit=8, surface=Surface.SCREEN)).rec_id == "rec_2"
     assert compute.calls == 2
+
+
+async def test_a_request_after_a_change_does_not_join_a_computation_started_before_it() -> None:
+    compute = CountingRecommender(delay_s=0.02)
+    cache = StoreListCache(compute, ttl_s=60)
+    before = asyncio.create_task(cache.get("s1", limit=8, surface=Surface.SCREEN))
+    await asyncio.sleep(0)
+    cache.invalidate("s1")
+    after = await cache.get("s1", limit=8, surface=Surface.SCREEN)
+    assert (await before).rec_id == "rec_1"
+    assert after.rec_id == "rec_2"
+    assert (await cache.get("s1", limit=8, surface=Surface.SCREEN)).rec_id == "rec_2"

@@ -31,6 +31,7 @@ from guang.payments.service import (
 )
 from guang.payments.wechatpay import (
     BadSignature,
+    CertificateNotValid,
     DecryptionFailed,
     MalformedNotification,
     StaleTimestamp,
@@ -236,12 +237,13 @@ def test_server_mode_keys_come_from_settings_and_certificates(tmp_path: Path) ->
         pub_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     settings = Settings(
-        data_dir=tmp_path, wechatpay_mchid="1900000109", wechatpay_app_id="wxd678efh567hg6787",
+        data_dir=tmp_path, demo=True, wechatpay_mchid="1900000109", wechatpay_app_id="wxd678efh567hg6787",
         wechatpay_apiv3_key=SecretStr("a" * 32), wechatpay_platform_certs_dir=str(certs),
     )  # fmt: skip
     loaded = wechatpay_keys.load(settings)
+    assert loaded is not None
     assert set(loaded.platform_keys) == {
-        "5157F09EFDC096DE15EBE81A47057A7232F4F1A", "PUB_KEY_ID_0114232134912410000000000000",
+        "05157F09EFDC096DE15EBE81A47057A7232F4F1A", "PUB_KEY_ID_0114232134912410000000000000",
     }  # fmt: skip
     assert (loaded.mchid, loaded.app_id, loaded.demo, loaded.simulator()) == (
         "1900000109", "wxd678efh567hg6787", False, None,
@@ -319,3 +321,66 @@ def test_commission_checkout_lines_and_paid_time() -> None:
     assert paid_time_ms(tx, NOW * 1000 + 5000) == NOW * 1000
     assert paid_time_ms(_tx(success_time="2001-01-01T00:00:00+08:00"), NOW * 1000) == NOW * 1000
     assert paid_time_ms(_tx(success_time="garbage"), 7) == 7
+
+
+def _certificate(serial: int, *, days_from_now: tuple[int, int] = (-1, 365)) -> tuple[bytes, object]:
+    platform = new_private_key()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Tenpay.com Root CA")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(platform.public_key())
+        .serial_number(serial).not_valid_before(now + dt.timedelta(days=days_from_now[0]))
+        .not_valid_after(now + dt.timedelta(days=days_from_now[1])).sign(platform, hashes.SHA256())
+    )  # fmt: skip
+    return cert.public_bytes(serialization.Encoding.PEM), platform
+
+
+def test_certificate_serials_keep_leading_zeros_and_match_case_insensitively(tmp_path: Path) -> None:
+    serial = 0x0ABCDEF0123456789ABCDEF0123456789ABCDEF  # 39 hex digits: WeChat Pay writes 40
+    pem, platform = _certificate(serial)
+    (tmp_path / "platform.pem").write_bytes(pem)
+    keys, validity = wechatpay_keys.load_platform(tmp_path)
+    expected = "00ABCDEF0123456789ABCDEF0123456789ABCDEF"
+    assert list(keys) == [expected] and len(expected) == 40 and set(validity) == {expected}
+    assert wechatpay_keys.serial_hex(0x1F) == "0" * 38 + "1F"
+    apiv3 = b"k" * 32
+    simulator = WeChatPaySimulator(
+        mchid="1900000109", app_id="wxapp", apiv3_key=apiv3, platform_serial=expected.lower(),
+        platform_private_key=platform,  # type: ignore[arg-type]
+    )  # fmt: skip
+    headers, body = simulator.notification(simulator.transaction(out_trade_no="o1", total_fen=5, openid="x"))
+    verifier = WeChatPayKeys(mchid="1900000109", app_id="wxapp", apiv3_key=apiv3, platform_keys=keys,
+                             platform_validity=validity).verifier(max_skew_s=300)  # fmt: skip
+    assert verifier.open(headers=headers, body=body).transaction.out_trade_no == "o1"
+
+
+def test_certificates_outside_their_validity_dates_are_refused(tmp_path: Path) -> None:
+    expired, _ = _certificate(0x1234, days_from_now=(-400, -30))
+    future, _ = _certificate(0x5678, days_from_now=(30, 400))
+    (tmp_path / "expired.pem").write_bytes(expired)
+    (tmp_path / "future.pem").write_bytes(future)
+    with pytest.raises(WeChatPayConfigError, match="valid only from"):
+        wechatpay_keys.load_platform(tmp_path)
+    current, platform = _certificate(0x9ABC)
+    (tmp_path / "current.pem").write_bytes(current)
+    keys, validity = wechatpay_keys.load_platform(tmp_path)
+    assert list(keys) == [wechatpay_keys.serial_hex(0x9ABC)]
+    # A certificate that expires while the process runs stops verifying then.
+    serial = wechatpay_keys.serial_hex(0x9ABC)
+    simulator = WeChatPaySimulator(
+        mchid="1", app_id="wx", apiv3_key=b"k" * 32, platform_serial=serial,
+        platform_private_key=platform,  # type: ignore[arg-type]
+    )  # fmt: skip
+    headers, body = simulator.notification(simulator.transaction(out_trade_no="o1", total_fen=5, openid="x"))
+    verifier = WeChatPayKeys(mchid="1", app_id="wx", apiv3_key=b"k" * 32, platform_keys=keys,
+                             platform_validity=validity).verifier(max_skew_s=10**9)  # fmt: skip
+    later = validity[serial][1] + 60
+    with pytest.raises(CertificateNotValid):
+        verifier.open(headers=headers, body=body, now_s=later)
+
+
+def test_without_demo_mode_or_an_mchid_there_are_no_keys_at_all(tmp_path: Path) -> None:
+    assert wechatpay_keys.load(Settings(data_dir=tmp_path, demo=False)) is None
+    assert not (tmp_path / "wechatpay").exists(), "no demo keys are generated outside demo mode"
+    demo = wechatpay_keys.load(Settings(data_dir=tmp_path, demo=True))
+    assert demo is not None and demo.demo and demo.simulator() is not None

@@ -69,6 +69,25 @@ class ApiStack:
         return await self.login(f"t-{uuid.uuid4().hex[:12]}")
 
 
+class QueryCount:
+    """Counts the document reads the API makes (the real store; the calls are only counted)."""
+
+    READS = ("find", "find_one", "count", "aggregate")
+
+    def __init__(self, api: ApiStack, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[str] = []
+        documents = api.services.container.documents
+        for name in self.READS:
+            monkeypatch.setattr(documents, name, self._counting(name, getattr(documents, name)))
+
+    def _counting(self, name: str, real: Any) -> Any:
+        async def counted(collection: str, *args: Any, **kwargs: Any) -> Any:
+            self.calls.append(f"{name} {collection}")
+            return await real(collection, *args, **kwargs)
+
+        return counted
+
+
 def api_settings(valkey_url: str, mongo_uri: str, data_dir: Path) -> Settings:
     tag = uuid.uuid4().hex[:8]
     return Settings(
@@ -80,6 +99,7 @@ def api_settings(valkey_url: str, mongo_uri: str, data_dir: Path) -> Settings:
         documents_uri=mongo_uri,
         documents_db=f"api{tag}",
         data_dir=data_dir,
+        demo=True,
         secret_key="api-test-secret",
         events_stream=f"test:api:{tag}",
         dead_letter_stream=f"test:api:dead:{tag}",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import redis.asyncio
 
 from guang.domain import keys
+from guang.domain.errors import Unauthenticated
 from tests.integration.api.conftest import ApiStack, GraphQLFailed
 
 ME = "{ me { id nickname consents { kind granted grantedAtMs } cards { brandId cardNo } } }"
@@ -95,3 +98,46 @@ async def test_member_cards_bind_once_per_brand_and_not_to_two_members(api: ApiS
     with pytest.raises(GraphQLFailed) as malformed:
         await api.gql(bind, {"b": brand, "n": "x!"}, token=second)
     assert malformed.value.codes == ["INVALID_ARGUMENT"]
+    with pytest.raises(GraphQLFailed) as unicode_digits:
+        await api.gql(bind, {"b": brand, "n": "会员卡号一二"}, token=second)
+    assert unicode_digits.value.codes == ["INVALID_ARGUMENT"]
+
+
+async def test_concurrent_binds_give_one_member_per_card_and_one_card_per_brand(api: ApiStack) -> None:
+    brand = api.data.brands[1].id
+    bind = "mutation($b: String!, $n: String!) { bindMemberCard(brandId: $b, cardNo: $n) { id } }"
+    shoppers = [await api.new_shopper() for _ in range(5)]
+    outcomes = await asyncio.gather(
+        *[api.gql(bind, {"b": brand, "n": "RACE0001"}, token=t) for t in shoppers], return_exceptions=True
+    )
+    assert sum(not isinstance(o, Exception) for o in outcomes) == 1
+    one = await api.new_shopper()
+    outcomes = await asyncio.gather(
+        *[api.gql(bind, {"b": brand, "n": f"MINE{i:04d}"}, token=one) for i in range(5)],
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(o, Exception) for o in outcomes) == 1
+    cards = (await api.gql(ME, token=one))["me"]["cards"]
+    assert len(cards) == 1
+    loser = next(f"MINE{i:04d}" for i in range(5) if f"MINE{i:04d}" != cards[0]["cardNo"])
+    other = await api.new_shopper()
+    bound = await api.gql(bind, {"b": brand, "n": loser}, token=other)
+    assert bound["bindMemberCard"]["id"]
+
+
+async def test_demo_codes_only_work_in_demo_mode(api: ApiStack) -> None:
+    from api.services import code2session
+
+    class Live:
+        settings = api.settings.model_copy(update={"demo": False})
+
+    with pytest.raises(Unauthenticated, match="not configured"):
+        await code2session(Live()).exchange("demo:brand-openid-brand-01")  # type: ignore[arg-type]
+
+
+async def test_staff_sessions_are_shorter_than_shoppers(api: ApiStack) -> None:
+    staff = next(a for a in api.data.accounts if a.role == "staff")
+    login = "mutation($c: String!) { login(code: $c) { expiresInS } }"
+    shopper_ttl = (await api.gql(login, {"c": f"demo:{api.data.members[0].openid}"}))["login"]["expiresInS"]
+    staff_ttl = (await api.gql(login, {"c": f"demo:{staff.id}"}))["login"]["expiresInS"]
+    assert staff_ttl < shopper_ttl

@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio
 
 from guang.domain.geo import distance_to
-from tests.integration.api.conftest import ApiStack, GraphQLFailed
+from tests.integration.api.conftest import ApiStack, GraphQLFailed, QueryCount
 
 ARTICLE = """id title body coverUrl category status hidden publishedAtMs authorStaffId authorName brandId
  brandName likeCount commentCount likedByMe
@@ -53,6 +53,12 @@ async def refused(api: ApiStack, query: str, variables: dict[str, Any], token: s
     return failed.value.codes
 
 
+async def failed(api: ApiStack, query: str, variables: dict[str, Any], token: str | None) -> GraphQLFailed:
+    with pytest.raises(GraphQLFailed) as failure:
+        await api.gql(query, variables, token=token)
+    return failure.value
+
+
 def brands_in(api: ApiStack, mall_id: str) -> set[str]:
     return {s.brand_id for s in api.data.stores if s.mall_id == mall_id}
 
@@ -62,11 +68,18 @@ def outside_mall(api: ApiStack, brand_id: str) -> str:
     return next(m.id for m in api.data.malls if brand_id not in brands_in(api, m.id))
 
 
-def local_brand(api: ApiStack) -> str:
-    """A brand that has no store in some mall."""
-    return next(
-        b.id for b in api.data.brands if any(b.id not in brands_in(api, m.id) for m in api.data.malls)
-    )
+def malls_of(api: ApiStack, brand_id: str) -> set[str]:
+    return {s.mall_id for s in api.data.stores if s.brand_id == brand_id}
+
+
+def single_mall_brand(api: ApiStack) -> str:
+    """A brand with every store in one mall (that mall's operator moderates its articles)."""
+    return next(b.id for b in api.data.brands if len(malls_of(api, b.id)) == 1)
+
+
+def spread_brand(api: ApiStack) -> str:
+    """A brand with stores in several malls (only its brand admin moderates its articles)."""
+    return next(b.id for b in api.data.brands if len(malls_of(api, b.id)) > 1)
 
 
 def inside_mall(api: ApiStack, brand_id: str) -> str:
@@ -328,7 +341,7 @@ async def test_only_the_author_deletes_a_comment_and_my_comments_are_my_own(api:
 
 
 async def test_moderators_hide_comments_which_stay_visible_to_their_author(api: ApiStack) -> None:
-    brand = local_brand(api)
+    brand = single_mall_brand(api)
     article = await new_article(api, brand)
     me = await api.new_shopper()
     comment = (await api.gql(ADD, {"a": article, "t": "一般般"}, token=me))["addComment"]
@@ -482,14 +495,15 @@ async def test_article_input_is_bounded_and_links_only_the_brands_products(api: 
     await api.gql(DELETE, {"id": ok["id"]}, token=boss)
 
 
-async def test_mall_operators_hide_articles_of_brands_in_their_mall_only(api: ApiStack) -> None:
-    brand = local_brand(api)
+async def test_a_mall_operator_hides_articles_of_a_brand_wholly_in_their_mall(api: ApiStack) -> None:
+    brand = single_mall_brand(api)
     article = await new_article(api, brand)
     liker = await api.new_shopper()
     await api.gql(LIKE, {"id": article}, token=liker)
     hide = {"id": article, "h": True, "r": "虚假宣传"}
     assert await refused(api, MODERATE, hide, await operator(api, outside_mall(api, brand))) == ["FORBIDDEN"]
-    assert await refused(api, MODERATE, hide, await admin(api, brand)) == ["FORBIDDEN"]
+    assert await refused(api, MODERATE, hide, await admin(api, other_brand(api, brand))) == ["FORBIDDEN"]
+    assert await refused(api, MODERATE, hide, await api.login(staff_logins(api, brand)[0])) == ["FORBIDDEN"]
     assert await refused(api, MODERATE, hide, liker) == ["FORBIDDEN"]
     mall_op = await operator(api, inside_mall(api, brand))
     hidden = (await api.gql(MODERATE, hide, token=mall_op))["moderateArticle"]
@@ -504,6 +518,50 @@ async def test_mall_operators_hide_articles_of_brands_in_their_mall_only(api: Ap
     assert [n["id"] for n in (await api.gql(MY_LIKED, token=liker))["myLikedArticles"]["nodes"]] == [article]
 
 
+async def test_articles_of_a_brand_in_several_malls_are_moderated_by_its_brand_admin_not_one_mall(
+    api: ApiStack,
+) -> None:
+    brand = spread_brand(api)
+    article = await new_article(api, brand)
+    hide = {"id": article, "h": True, "r": "虚假宣传"}
+    for mall in malls_of(api, brand):
+        failure = await failed(api, MODERATE, hide, await operator(api, mall))
+        assert failure.codes == ["FORBIDDEN"]
+        assert "brand admin" in failure.errors[0]["message"]
+    assert article in await feed_ids(api)
+    boss = await admin(api, brand)
+    assert (await api.gql(MODERATE, hide, token=boss))["moderateArticle"]["hidden"] is True
+    assert article not in await feed_ids(api)
+    await api.gql(MODERATE, {"id": article, "h": False}, token=boss)
+    assert article in await feed_ids(api)
+
+
+async def test_comments_on_a_brand_in_several_malls_are_moderated_by_its_brand_admin_only(
+    api: ApiStack,
+) -> None:
+    brand = spread_brand(api)
+    article = await new_article(api, brand)
+    me = await api.new_shopper()
+    comment = (await api.gql(ADD, {"a": article, "t": "一般般"}, token=me))["addComment"]
+    held = (await api.gql(ADD, {"a": article, "t": "加 微 信 代购"}, token=me))["addComment"]
+    hide = {"id": comment["id"], "h": True, "r": "off-topic"}
+    for mall in malls_of(api, brand):
+        mall_op = await operator(api, mall)
+        failure = await failed(api, MODERATE_COMMENT, hide, mall_op)
+        assert failure.codes == ["FORBIDDEN"] and "brand admin" in failure.errors[0]["message"]
+        release = {"id": held["id"], "h": False}
+        assert await refused(api, MODERATE_COMMENT, release, mall_op) == ["FORBIDDEN"]
+        queue = (await api.gql(HELD, token=mall_op))["heldComments"]["nodes"]
+        assert held["id"] not in [n["id"] for n in queue]
+    assert [n["id"] for n in (await api.gql(COMMENTS, {"a": article, "first": 10}))["comments"]["nodes"]] == [
+        comment["id"]
+    ]
+    boss = await admin(api, brand)
+    assert (await api.gql(MODERATE_COMMENT, hide, token=boss))["moderateComment"]["hidden"] is True
+    assert (await api.gql(COMMENTS, {"a": article, "first": 10}))["comments"]["nodes"] == []
+    assert (await api.gql(ONE, {"id": article}))["article"]["commentCount"] == 0
+
+
 async def test_deleting_an_article_removes_its_likes_and_comments(api: ApiStack) -> None:
     brand = api.data.brands[0].id
     article = await new_article(api, brand)
@@ -513,3 +571,25 @@ async def test_deleting_an_article_removes_its_likes_and_comments(api: ApiStack)
     await api.gql(DELETE, {"id": article}, token=await admin(api, brand))
     assert (await api.gql(MY_LIKED, token=me))["myLikedArticles"]["nodes"] == []
     assert (await api.gql(MY_COMMENTS, token=me))["myComments"]["nodes"] == []
+
+
+async def test_feed_liked_and_comment_pages_read_at_most_one_batch_each(
+    api: ApiStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    me = await api.new_shopper()
+    articles = await feed_ids(api)
+    for article in articles[:3]:
+        await api.gql(LIKE, {"id": article}, token=me)
+    for text in ("好看", "想买", "同款"):
+        await api.gql(ADD, {"a": articles[0], "t": text}, token=me)
+    await api.gql(FEED, {"first": 50}, token=me)  # warm
+    counted = QueryCount(api, monkeypatch)
+    nodes = [e["node"] for e in (await api.gql(FEED, {"first": 50}, token=me))["articles"]["edges"]]
+    assert {n["id"] for n in nodes if n["likedByMe"]} == set(articles[:3])
+    assert counted.calls == []
+    liked = (await api.gql(MY_LIKED, token=me))["myLikedArticles"]["nodes"]
+    assert {n["id"] for n in liked} == set(articles[:3])
+    assert counted.calls == []
+    page = (await api.gql(COMMENTS, {"a": articles[0], "first": 50}, token=me))["comments"]["nodes"]
+    assert [n["text"] for n in page][-3:] == ["好看", "想买", "同款"]
+    assert sorted(counted.calls) == ["find comments", "find members"]

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import redis.asyncio
 
+from guang.coupons.service import live_coupons
 from guang.domain.errors import Conflict, Invalid
 from guang.domain.geo import distance_to
 from guang.domain.models import Coupon, Store
@@ -33,7 +34,8 @@ MINE = """query($s: ClaimStatus, $first: Int! = 50, $after: String) {
   myCoupons(status: $s, first: $first, after: $after) {
     nodes { id status redeemedStoreId orderId coupon { id } } pageInfo { hasNextPage endCursor } } }"""
 REDEEM = "mutation($c: String!) { redeemCoupon(claimId: $c) { id status redeemedStoreId coupon { id } } }"
-EXIT = "query($m: String!) { exitOffer(mallId: $m) { reason coupon { id kind discountFen minSpendFen } } }"
+EXIT = """query($m: String!, $lat: Float!, $lng: Float!) {
+  exitOffer(mallId: $m, lat: $lat, lng: $lng) { reason coupon { id kind discountFen minSpendFen } } }"""
 VIEWER = "{ viewer { subjectId } }"
 
 
@@ -387,6 +389,11 @@ async def test_discount_for_checks_claims_and_redeem_for_order_is_idempotent(api
         )
 
     redeem = coupons.redeem_for_order
+    with pytest.raises(Conflict, match="not reserved"):  # only the order whose checkout holds them
+        await redeem(claim_ids=[c1, c2], member_id=me, store_id=s1.id, order_id="o-t1")
+    await coupons.reserve_for_order(claim_ids=[c1, c2], member_id=me, order_id="o-t1", now_ms=now)
+    with pytest.raises(Conflict, match="held by order o-t1"):
+        await coupons.reserve_for_order(claim_ids=[c1], member_id=me, order_id="o-t9", now_ms=now)
     assert await redeem(claim_ids=[c1, c2], member_id=me, store_id=s1.id, order_id="o-t1") == [c1, c2]
     assert await redeem(claim_ids=[c1, c2], member_id=me, store_id=s1.id, order_id="o-t1") == [c1, c2]
     with pytest.raises(Conflict):
@@ -394,8 +401,10 @@ async def test_discount_for_checks_claims_and_redeem_for_order_is_idempotent(api
     with pytest.raises(Conflict):
         await discount([c1], 30_000)
     # All or none: c3 is not left redeemed when c1 refuses.
+    await coupons.reserve_for_order(claim_ids=[c3], member_id=me, order_id="o-t3", now_ms=now)
     with pytest.raises(Conflict):
         await redeem(claim_ids=[c3, c1], member_id=me, store_id=s1.id, order_id="o-t3")
+    await coupons.release_order(claim_ids=[c3], order_id="o-t3")
     assert await discount([c3], 30_000) == 1000
     mine = {n["id"]: n for n in (await api.gql(MINE, {"s": "REDEEMED"}, token=token))["myCoupons"]["nodes"]}
     assert set(mine) == {c1, c2} and mine[c1]["orderId"] == "o-t1"
@@ -404,14 +413,24 @@ async def test_discount_for_checks_claims_and_redeem_for_order_is_idempotent(api
         await redeem(claim_ids=[c3], member_id=stranger, store_id=s1.id, order_id="o-t4")
 
 
-async def test_exit_offer_gives_the_best_exit_coupon_i_can_still_claim(api: ApiStack) -> None:
+def outside_mall(api: ApiStack, mall_id: str, extra_m: float = 300.0) -> dict[str, float]:
+    """A position `extra_m` metres north of the mall's geofence (its radius around its centre)."""
+    mall = next(m for m in api.data.malls if m.id == mall_id)
+    centre = mall_position(api, mall_id)
+    return {"lat": centre["lat"] + (mall.radius_m + extra_m) / METRES_PER_DEG_LAT, "lng": centre["lng"]}
+
+
+async def test_exit_offer_is_made_only_outside_the_mall_and_gives_the_best_i_can_still_claim(
+    api: ApiStack,
+) -> None:
     s = store(api, "store-002")
-    where = mall_position(api, s.mall_id)
+    inside, where = mall_position(api, s.mall_id), outside_mall(api, s.mall_id)
     best = await make_coupon(
         api, s, mall_level=True, kind="exit", discount_fen=99_000, min_spend_fen=100_000, radius_m=5000
     )
     token = await api.new_shopper()
-    offer = (await api.gql(EXIT, {"m": s.mall_id}, token=token))["exitOffer"]
+    assert (await api.gql(EXIT, {"m": s.mall_id, **inside}, token=token))["exitOffer"] is None
+    offer = (await api.gql(EXIT, {"m": s.mall_id, **where}, token=token))["exitOffer"]
     assert offer["coupon"]["id"] == best.id and offer["coupon"]["kind"] == "EXIT"
     assert offer["reason"] == "下次再来 满1000减990"
     nearby = (await api.gql(NEARBY, {**where, "first": 50}, token=token))["nearbyCoupons"]["nodes"]
@@ -419,7 +438,7 @@ async def test_exit_offer_gives_the_best_exit_coupon_i_can_still_claim(api: ApiS
     await claim(api, token, best, where)
     offered = [best.id]
     for _ in range(20):
-        offer = (await api.gql(EXIT, {"m": s.mall_id}, token=token))["exitOffer"]
+        offer = (await api.gql(EXIT, {"m": s.mall_id, **where}, token=token))["exitOffer"]
         if offer is None:
             break
         assert offer["coupon"]["id"] not in offered and offer["reason"].startswith("下次再来")
@@ -431,8 +450,61 @@ async def test_exit_offer_gives_the_best_exit_coupon_i_can_still_claim(api: ApiS
             except GraphQLFailed:
                 break
     assert offer is None and len(offered) >= 2  # the seeded mall has an exit coupon of its own
-    assert await codes_of(api.gql(EXIT, {"m": "mall-nope"}, token=token)) == ["NOT_FOUND"]
-    assert await codes_of(api.gql(EXIT, {"m": s.mall_id}, token=await staff_token(api, s.id))) == [
-        "FORBIDDEN"
+    assert await codes_of(api.gql(EXIT, {"m": "mall-nope", **where}, token=token)) == ["NOT_FOUND"]
+    assert await codes_of(api.gql(EXIT, {"m": s.mall_id, "lat": 95.0, "lng": 0.0}, token=token)) == [
+        "INVALID_ARGUMENT"
     ]
-    assert await codes_of(api.gql(EXIT, {"m": s.mall_id})) == ["UNAUTHENTICATED"]
+    staff = await staff_token(api, s.id)
+    assert await codes_of(api.gql(EXIT, {"m": s.mall_id, **where}, token=staff)) == ["FORBIDDEN"]
+    assert await codes_of(api.gql(EXIT, {"m": s.mall_id, **where})) == ["UNAUTHENTICATED"]
+
+
+async def test_an_exit_coupon_is_claimed_only_after_it_was_offered_outside_the_mall(api: ApiStack) -> None:
+    s = store(api, "store-004")  # the other mall: independent of the exit coupons made above
+    where = outside_mall(api, s.mall_id)
+    exit_coupon = await make_coupon(
+        api, s, mall_level=True, kind="exit", discount_fen=99_900, min_spend_fen=100_000, radius_m=5000
+    )
+    token = await api.new_shopper()
+    # Anyone in range, at any time, without having left: refused.
+    with pytest.raises(GraphQLFailed) as refused:
+        await claim(api, token, exit_coupon, mall_position(api, s.mall_id))
+    assert refused.value.codes == ["FORBIDDEN"] and "exitOffer" in refused.value.errors[0]["message"]
+    await api.gql(EXIT, {"m": s.mall_id, **mall_position(api, s.mall_id)}, token=token)  # still inside
+    assert await codes_of(claim(api, token, exit_coupon, where)) == ["FORBIDDEN"]
+    # Offered to someone else: still refused for me.
+    other = await api.new_shopper()
+    assert (await api.gql(EXIT, {"m": s.mall_id, **where}, token=other))["exitOffer"]["coupon"]["id"] == (
+        exit_coupon.id
+    )
+    assert await codes_of(claim(api, token, exit_coupon, where)) == ["FORBIDDEN"]
+    # Offered, but more than 2 hours ago: refused.
+    await api.gql(EXIT, {"m": s.mall_id, **where}, token=token)
+    me = await member_id(api, token)
+    documents = api.services.container.documents
+    key = {"_id": f"{me}:{s.mall_id}:{exit_coupon.id}"}
+    assert await documents.update_one("exit_offers", key, {"$set": {"offered_ms": now_ms() - 3 * 3_600_000}})
+    assert await codes_of(claim(api, token, exit_coupon, where)) == ["FORBIDDEN"]
+    # Offered just now outside the mall: claimed.
+    await api.gql(EXIT, {"m": s.mall_id, **where}, token=token)
+    assert (await claim(api, token, exit_coupon, where))["status"] == "CLAIMED"
+    assert (await claim(api, other, exit_coupon, where))["status"] == "CLAIMED"
+
+
+async def test_live_coupons_is_the_one_live_listing_other_domains_use(api: ApiStack) -> None:
+    s = store(api, "store-003")
+    top = await make_coupon(api, s, discount_fen=88_800)
+    sold_out = await make_coupon(api, s, discount_fen=88_700, total_stock=1, claimed=1)
+    mall_wide = await make_coupon(api, s, mall_level=True, discount_fen=88_600)
+    hidden = [
+        await make_coupon(api, s, discount_fen=88_900, ends_ms=now_ms() - 1),
+        await make_coupon(api, s, discount_fen=88_900, mall_level=True, kind="exit"),
+    ]
+    documents = api.services.container.documents
+    listed = [c.id for c in await live_coupons(documents, brand_ids=[s.brand_id])]
+    mine = [i for i in listed if i in {top.id, sold_out.id, mall_wide.id}]
+    assert mine == [top.id, sold_out.id, mall_wide.id] and not {c.id for c in hidden} & set(listed)
+    in_stock = [c.id for c in await live_coupons(documents, brand_ids=[s.brand_id], in_stock=True)]
+    assert top.id in in_stock and sold_out.id not in in_stock
+    in_mall = [c.id for c in await live_coupons(documents, mall_id=s.mall_id, limit=500)]
+    assert {top.id, mall_wide.id} <= set(in_mall)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import logging
+
 import pytest
 
 from api.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
@@ -58,3 +61,19 @@ async def test_malformed_http_bodies_get_a_4xx_not_a_crash(api: ApiStack) -> Non
     empty = await api.client.post("/graphql", json={})
     assert 400 <= empty.status_code < 500
     assert (await api.client.get("/healthz")).status_code == 200
+
+
+async def test_refusals_are_not_logged_as_errors(api: ApiStack, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR), pytest.raises(GraphQLFailed):
+        await api.gql('{ recommendations(surface: SCREEN, storeId: "no-such-store") { recId } }')
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize("offset", ["-5", "99999999999999999999", "x"])
+async def test_forged_cursors_are_invalid_arguments(api: ApiStack, offset: str) -> None:
+    token = await api.new_shopper()
+    cursor = base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+    with pytest.raises(GraphQLFailed) as forged:
+        await api.gql("query($a: String) { myCoupons(first: 5, after: $a) { pageInfo { hasNextPage } } }",
+                      {"a": cursor}, token=token)  # fmt: skip
+    assert forged.value.codes == ["INVALID_ARGUMENT"]

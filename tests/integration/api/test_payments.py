@@ -12,9 +12,13 @@ from typing import Any
 import pytest
 import redis.asyncio
 
+from guang.coupons.rules import RESERVATION_MS
+from guang.domain.errors import Conflict, Forbidden
 from guang.domain.models import Coupon, Product, Store
-from guang.payments.service import commission_fen
+from guang.payments.keys import WeChatPayKeys
+from guang.payments.service import CheckoutLine, Payments, commission_fen
 from guang.payments.wechatpay import WeChatPaySimulator, new_private_key
+from guang.services.devices import issue_token
 from tests.integration.api.conftest import ApiStack, GraphQLFailed
 
 CHECKOUT = """
@@ -57,8 +61,14 @@ async def _checkout(api: ApiStack, token: str, **extra: Any) -> dict[str, Any]:
     return result
 
 
+def _keys(api: ApiStack) -> WeChatPayKeys:
+    keys = api.services.payments.keys
+    assert keys is not None, "the test stack runs in demo mode"
+    return keys
+
+
 def _simulator(api: ApiStack) -> WeChatPaySimulator:
-    simulator = api.services.payments.keys.simulator()
+    simulator = _keys(api).simulator()
     assert simulator is not None, "the test stack runs with demo keys"
     return simulator
 
@@ -114,7 +124,7 @@ async def test_checkout_prices_from_the_catalog_and_an_authentic_notification_pa
     ]  # fmt: skip
     prepay = placed["prepay"]
     assert prepay["package"].startswith("prepay_id=") and prepay["signType"] == "RSA" and prepay["demo"]
-    assert prepay["appId"] == api.services.payments.keys.app_id and prepay["paySign"]
+    assert prepay["appId"] == _keys(api).app_id and prepay["paySign"]
 
     headers, body = _simulator(api).notification(_paid(api, placed, openid))
     status, answer = await _deliver(api, headers, body)
@@ -156,6 +166,8 @@ async def test_forged_tampered_replayed_and_mismatched_notifications_change_noth
     refused_before = await api.services.container.documents.count(
         "payment_notifications", {"outcome": "refused"}
     )
+    since = int(time.time() * 1000)
+    counted_before = sum((await api.services.payments.refusal_counts(since_ms=since)).values())
     for what, (headers, body) in deliveries.items():
         status, answer = await _deliver(api, headers, body)
         assert 400 <= status < 500, what
@@ -164,7 +176,13 @@ async def test_forged_tampered_replayed_and_mismatched_notifications_change_noth
     assert mine["status"] == "PENDING" and mine["paidMs"] is None and mine["transactionId"] is None
     assert await _payment_events(api, order_id) == []
     recorded = await api.services.container.documents.count("payment_notifications", {"outcome": "refused"})
-    assert recorded - refused_before == len(deliveries), "every refusal is recorded with its reason"
+    assert recorded - refused_before == 4, (
+        "authentic (verified) refusals are recorded in full with their reason"
+    )
+    counted = sum((await api.services.payments.refusal_counts(since_ms=since)).values())
+    assert counted - counted_before == 4, (
+        "unverified ones (forged, tampered, stale, unknown serial) are counted"
+    )
     # only a verified, decrypted notification is trusted to name its order
     assert await _outcomes(api, order_id) == ["refused"] * 3
     status, _ = await _deliver(api, good_headers, good_body)
@@ -330,3 +348,184 @@ async def test_demo_mode_can_simulate_paying_my_own_order(api: ApiStack) -> None
     paid = (await api.gql(pay, {"o": placed["orderId"]}, token=token))["simulatePayment"]
     assert paid["status"] == "PAID" and paid["paidMs"] > 0
     assert len(await _payment_events(api, placed["orderId"])) == 1
+
+
+CLAIM = """mutation($c: String!, $lat: Float!, $lng: Float!) {
+  claimCoupon(couponId: $c, lat: $lat, lng: $lng) { id } }"""
+REDEEM = "mutation($c: String!) { redeemCoupon(claimId: $c) { id status } }"
+
+
+async def _claimed_coupon(api: ApiStack, store: Store, token: str) -> str:
+    """A fresh 满1减0.5 coupon of `store`, claimed by the shopper: its claim id."""
+    now = int(time.time() * 1000)
+    coupon = Coupon(
+        id=f"c-pay-{uuid.uuid4().hex[:8]}", title="满1减0.5", brand_id=store.brand_id, store_id=store.id,
+        mall_id=None, discount_fen=50, min_spend_fen=100, radius_m=5000, starts_ms=now - 60_000,
+        ends_ms=now + 3_600_000, per_user_quota=1, total_stock=10,
+    )  # fmt: skip
+    await api.services.container.documents.insert_one(
+        "coupons", {"_id": coupon.id, **coupon.model_dump(mode="json")}
+    )
+    lng, lat = store.location.coordinates
+    claim_id: str = (await api.gql(CLAIM, {"c": coupon.id, "lat": lat, "lng": lng}, token=token))[
+        "claimCoupon"
+    ]["id"]
+    return claim_id
+
+
+async def test_a_checkout_holds_its_coupon_claim_so_it_discounts_one_order_only(api: ApiStack) -> None:
+    store, _ = _store_with_products(api)
+    token, openid = await _shopper(api)
+    claim_id = await _claimed_coupon(api, store, token)
+    documents = api.services.container.documents
+    first = await _checkout(api, token, c=[claim_id])
+    assert first["order"]["discountFen"] == 50
+    held = await documents.find_one("coupon_claims", {"_id": claim_id})
+    assert held is not None and (held["status"], held["reserved_order_id"]) == ("claimed", first["orderId"])
+
+    with pytest.raises(GraphQLFailed) as second:
+        await _checkout(api, token, c=[claim_id])
+    assert second.value.codes == ["CONFLICT"] and "awaits payment" in second.value.errors[0]["message"]
+    till = issue_token(api.services.container.secret_key, f"dev-pos-{store.id}")
+    response = await api.client.post(
+        f"/pos/coupons/{claim_id}/redeem", headers={"Authorization": f"Bearer {till}"}
+    )
+    assert response.status_code == 409 and "awaits payment" in response.json()["error"]
+    staff = next((p for p in api.data.staff if p.store_id == store.id), None)
+    if staff is not None:
+        staff_token = await api.login(f"staff-openid-{staff.id}")
+        with pytest.raises(GraphQLFailed) as at_counter:
+            await api.gql(REDEEM, {"c": claim_id}, token=staff_token)
+        assert at_counter.value.codes == ["CONFLICT"]
+
+    headers, body = _simulator(api).notification(_paid(api, first, openid))
+    assert (await _deliver(api, headers, body))[0] == 204
+    redeemed = await documents.find_one("coupon_claims", {"_id": claim_id})
+    assert redeemed is not None and (redeemed["status"], redeemed["order_id"]) == (
+        "redeemed",
+        first["orderId"],
+    )
+    with pytest.raises(GraphQLFailed) as after_paying:
+        await _checkout(api, token, c=[claim_id])
+    assert (
+        after_paying.value.codes == ["CONFLICT"]
+        and "already redeemed" in after_paying.value.errors[0]["message"]
+    )
+
+
+async def test_an_order_left_unpaid_loses_its_coupon_hold_to_a_later_checkout(api: ApiStack) -> None:
+    store, _ = _store_with_products(api)
+    token, openid = await _shopper(api)
+    claim_id = await _claimed_coupon(api, store, token)
+    documents = api.services.container.documents
+    abandoned = await _checkout(api, token, c=[claim_id])
+    stale = int(time.time() * 1000) - RESERVATION_MS - 1000
+    await documents.update_one("coupon_claims", {"_id": claim_id}, {"$set": {"reserved_ms": stale}})
+    later = await _checkout(api, token, c=[claim_id])
+    assert later["order"]["discountFen"] == 50
+    # The abandoned order, paid after all, cannot redeem the claim the later order now holds.
+    headers, body = _simulator(api).notification(_paid(api, abandoned, openid))
+    assert (await _deliver(api, headers, body))[0] == 204
+    still = await documents.find_one("coupon_claims", {"_id": claim_id})
+    assert still is not None and (still["status"], still["reserved_order_id"]) == (
+        "claimed",
+        later["orderId"],
+    )
+    headers, body = _simulator(api).notification(_paid(api, later, openid))
+    assert (await _deliver(api, headers, body))[0] == 204
+    done = await documents.find_one("coupon_claims", {"_id": claim_id})
+    assert done is not None and (done["status"], done["order_id"]) == ("redeemed", later["orderId"])
+
+
+async def test_an_expired_hold_can_be_redeemed_at_the_till(api: ApiStack) -> None:
+    store, _ = _store_with_products(api)
+    token, _ = await _shopper(api)
+    claim_id = await _claimed_coupon(api, store, token)
+    await _checkout(api, token, c=[claim_id])
+    stale = int(time.time() * 1000) - RESERVATION_MS - 1000
+    await api.services.container.documents.update_one(
+        "coupon_claims", {"_id": claim_id}, {"$set": {"reserved_ms": stale}}
+    )
+    till = issue_token(api.services.container.secret_key, f"dev-pos-{store.id}")
+    response = await api.client.post(
+        f"/pos/coupons/{claim_id}/redeem", headers={"Authorization": f"Bearer {till}"}
+    )
+    assert response.status_code == 200 and response.json()["status"] == "redeemed"
+
+
+async def test_without_demo_mode_or_wechatpay_settings_payments_are_off(api: ApiStack) -> None:
+    store, products = _store_with_products(api)
+    token, openid = await _shopper(api)
+    placed = await _checkout(api, token)
+    live = api.services.payments
+    settings = api.settings.model_copy(update={"demo": False, "wechatpay_mchid": ""})
+    off = Payments(
+        documents=api.services.container.documents, events=api.services.events, catalog=api.services.catalog,
+        settings=settings,
+    )  # fmt: skip
+    assert off.keys is None
+    member = (await _order_doc(api, placed["orderId"]))["member_id"]
+    with pytest.raises(Conflict, match="WeChat Pay is not configured"):
+        await off.checkout(member_id=member, store_id=store.id, lines=[CheckoutLine(products[0].id, 1)])
+    with pytest.raises(Forbidden, match="demo mode"):
+        await off.simulate_payment(order_id=placed["orderId"], member_id=member)
+    # Demo keys without demo mode (e.g. left in data_dir) do not enable simulatePayment either.
+    with pytest.raises(Forbidden, match="demo mode"):
+        await Payments(
+            documents=api.services.container.documents, events=api.services.events,
+            catalog=api.services.catalog, settings=settings, keys=live.keys,
+        ).simulate_payment(order_id=placed["orderId"], member_id=member)  # fmt: skip
+    headers, body = _simulator(api).notification(_paid(api, placed, openid))
+    api.services.payments = off
+    try:
+        assert await _deliver(api, headers, body) == (
+            503,
+            {"code": "FAIL", "message": "WeChat Pay is not configured"},
+        )
+        with pytest.raises(GraphQLFailed) as refused:
+            await _checkout(api, token)
+        assert refused.value.codes == ["CONFLICT"] and "not configured" in refused.value.errors[0]["message"]
+        pay = "mutation($o: String!) { simulatePayment(orderId: $o) { id } }"
+        with pytest.raises(GraphQLFailed) as simulated:
+            await api.gql(pay, {"o": placed["orderId"]}, token=token)
+        assert simulated.value.codes == ["FORBIDDEN"]
+    finally:
+        api.services.payments = live
+    assert (await api.gql(ORDER, {"id": placed["orderId"]}, token=token))["order"]["status"] == "PENDING"
+
+
+async def test_oversized_notifications_are_refused_without_being_read_whole(api: ApiStack) -> None:
+    url, json_type = "/webhooks/wechatpay", {"Content-Type": "application/json"}
+    big = await api.client.post(url, content=b"{" + b" " * (64 * 1024) + b"}", headers=json_type)
+    assert big.status_code == 413 and big.json()["code"] == "FAIL"
+    declared = await api.client.post(url, content=b"{}", headers={**json_type, "Content-Length": "999999"})
+    assert declared.status_code == 413, "refused by its declared length, before reading"
+
+    async def chunks() -> Any:
+        for _ in range(20):
+            yield b" " * 8192
+
+    streamed = await api.client.post(url, content=chunks(), headers=json_type)
+    assert streamed.status_code == 413, "no Content-Length: the read stops at the cap"
+
+
+async def test_unverified_deliveries_are_counted_not_stored(api: ApiStack) -> None:
+    token, openid = await _shopper(api)
+    placed = await _checkout(api, token)
+    documents = api.services.container.documents
+    stored_before = await documents.count("payment_notifications")
+    since = int(time.time() * 1000)
+    before = (await api.services.payments.refusal_counts(since_ms=since)).get("bad_signature", 0)
+    headers, body = _simulator(api).notification(_paid(api, placed, openid))
+    forged = {**headers, "Wechatpay-Signature": headers["Wechatpay-Signature"][::-1]}
+    for _ in range(30):
+        assert (await _deliver(api, forged, body))[0] in (400, 401)
+    after = (await api.services.payments.refusal_counts(since_ms=since)).get("bad_signature", 0)
+    assert after - before == 30
+    assert await documents.count("payment_notifications") == stored_before
+    assert (
+        await documents.count(
+            "payment_refusals", {"kind": "bad_signature", "minute_ms": {"$gte": since - 60_000}}
+        )
+        <= 3
+    )

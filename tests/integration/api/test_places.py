@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -119,7 +121,7 @@ async def _test_area(api: ApiStack) -> None:
         for product in _stocked(api, store_id):
             level = {"store_id": store_id, "qty": 5}
             await docs.update_one("products", {"_id": product.id}, {"$addToSet": {"stock": level}})
-    await api.services.places.refresh()
+    await api.services.places.refresh(stock=True)
 
 
 def _stocked(api: ApiStack, store_id: str) -> list[Product]:
@@ -145,13 +147,42 @@ async def _codes(api: ApiStack, query: str, variables: dict[str, Any], token: st
     return failed.value.codes
 
 
+class _Counting:
+    """The places service's documents, recording each call (`method:collection`)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.inner, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(f"{name}:{args[0] if args else ''}")
+            return await method(*args, **kwargs)
+
+        return call
+
+
+@contextmanager
+def _reads(api: ApiStack) -> Iterator[list[str]]:
+    """The document calls the places service makes inside the block."""
+    places = api.services.places
+    counting = _Counting(places._documents)
+    places._documents = counting
+    try:
+        yield counting.calls
+    finally:
+        places._documents = counting.inner
+
+
 async def _bus_events(api: ApiStack) -> list[dict[str, Any]]:
     client = redis.asyncio.Redis.from_url(api.settings.bus_url)
     try:
         rows = await client.xrange(api.settings.events_stream)
     finally:
         await client.aclose()
-    return [json.loads(fields[b"e"]) for _, fields in rows]
+    return [json.loads(fields[b"e"]) for _, fields in rows or [] if fields]
 
 
 # ---------------------------------------------------------------- nearby
@@ -347,6 +378,14 @@ async def test_store_products_are_in_stock_and_page_without_overlap(api: ApiStac
     popularity = [stocked[i].popularity for i in ids]
     assert popularity == sorted(popularity, reverse=True)
     assert popularity[0] == max(p.popularity for p in stocked.values())
+
+
+async def test_half_a_position_is_refused_on_the_store_page(api: ApiStack) -> None:
+    store = api.data.stores[0]
+    lat, lng = _seed_mall(api, store.mall_id)
+    assert await _codes(api, STORE, {"id": store.id, "lat": lat}) == ["INVALID_ARGUMENT"]
+    assert await _codes(api, STORE, {"id": store.id, "lng": lng}) == ["INVALID_ARGUMENT"]
+    assert await _codes(api, STORE, {"id": store.id, "lat": 91.0, "lng": lng}) == ["INVALID_ARGUMENT"]
 
 
 async def test_unknown_store_is_not_found(api: ApiStack) -> None:
@@ -546,3 +585,57 @@ async def test_mall_today_stores_follow_the_shoppers_live_interests(api: ApiStac
     assert (await api.gql(MALL_TODAY, {"m": "mall-01"}, token=stranger))["mallToday"]["stores"][
         "nodes"
     ] == anonymous
+
+
+# ---------------------------------------------------------------- the directory, not the documents
+
+
+async def test_pages_read_the_directory_and_one_query_per_list(api: ApiStack) -> None:
+    await _test_area(api)
+    token = await api.new_shopper()
+    for store_id in ("store-tp-1", "store-tp-2", "store-tp-3"):
+        await api.gql(FOLLOW, {"s": store_id}, token=token)
+    current = "query($lat: Float!, $lng: Float!) { currentMall(lat: $lat, lng: $lng) { id } }"
+    here = {"lat": HOME[0], "lng": HOME[1]}
+    with _reads(api) as calls:
+        assert len((await api.gql(NEARBY_STORES, {**here, "first": 10}))["nearbyStores"]["edges"]) == 5
+        assert len((await api.gql(NEARBY_MALLS, {**here, "first": 10}))["nearbyMalls"]["nodes"]) == 3
+        assert (await api.gql(current, here))["currentMall"]["id"] == "mall-tp-home"
+    assert calls == []
+    with _reads(api) as calls:
+        follows = (await api.gql(MY_FOLLOWS, {"first": 10}, token=token))["myFollowedStores"]["nodes"]
+    assert len(follows) == 3 and calls == ["find:store_follows"]
+    store = api.data.stores[0]
+    lat, lng = _seed_mall(api, store.mall_id)
+    with _reads(api) as calls:
+        page = (await api.gql(STORE, {"id": store.id, "lat": lat, "lng": lng}, token=token))["store"]
+    assert page["staff"]["nodes"] and page["posts"]["nodes"]
+    # the posts, the follower count and the shopper's own follow; staff, names and products from memory
+    assert sorted(calls) == ["count:store_follows", "find:staff_posts", "find_one:store_follows"]
+    with _reads(api) as calls:
+        await api.gql(DEALS, {"lat": lat, "lng": lng, "first": 10})
+    assert calls == ["find:coupons"]
+    with _reads(api) as calls:
+        await api.gql(MALL_TODAY, {"m": store.mall_id})
+    assert sorted(calls) == ["find:activities", "find:coupons"]
+
+
+async def test_a_cheap_refresh_sees_a_new_store_and_keeps_stock(api: ApiStack) -> None:
+    await _test_area(api)
+    lat, lng = north(0.0, east=30_000.0)  # far from every other test store
+    store = Store(
+        id="store-tp-new", name="新开的店", brand_id="brand-02", mall_id="mall-tp-home", floor="B1",
+        location=GeoPoint.at(lat=lat, lng=lng), services=["delivery"],
+    )  # fmt: skip
+    await api.services.container.documents.insert_one(
+        "stores", {"_id": store.id, **store.model_dump(mode="json")}
+    )
+    near = {"lat": lat, "lng": lng, "r": 50, "first": 10}
+    assert (await api.gql(NEARBY_STORES, near))["nearbyStores"]["edges"] == []  # not in the directory yet
+    await api.services.places.refresh()
+    assert [e["node"]["id"] for e in (await api.gql(NEARBY_STORES, near))["nearbyStores"]["edges"]] == [
+        "store-tp-new"
+    ]
+    products = "query($id: String!) { store(id: $id) { products(first: 20) { nodes { id } } } }"
+    stocked = (await api.gql(products, {"id": "store-tp-1"}))["store"]["products"]["nodes"]
+    assert [p["id"] for p in stocked] == [p.id for p in _stocked(api, "store-tp-1")]

@@ -13,7 +13,7 @@ import redis.asyncio
 
 from guang.domain.models import Staff, StaffPost, Store
 from guang.staff.state import STATE_CHARS, WECOM_STATE_MAX
-from tests.integration.api.conftest import ApiStack, GraphQLFailed
+from tests.integration.api.conftest import ApiStack, GraphQLFailed, QueryCount
 
 POST_FIELDS = """id text status hidden hiddenReason publishedAtMs updatedAtMs
   staff { id name title storeId storeName brandName mallName }
@@ -551,3 +551,53 @@ async def test_publishers_and_moderators_list_the_posts_they_manage(api: ApiStac
     assert await refused(api, MANAGED, {"first": 5}, await api.new_shopper()) == ["FORBIDDEN"]
     assert await refused(api, MANAGED, {"first": 5}, None) == ["UNAUTHENTICATED"]
     await api.gql(DELETE, {"id": post["id"]}, token=token)
+
+
+# ---- text cleaning and query counts
+
+
+async def test_post_text_loses_control_and_bidi_characters_like_articles_and_comments(api: ApiStack) -> None:
+    person = api.data.staff[0]
+    token = await staff_login(api, person.id)
+    post = await draft(api, token, person.store_id, text="\u202e新品\x00到店\x1b\u2066\n\n\n\n欢迎")
+    assert post["text"] == "新品到店\n\n欢迎"
+    edited = await api.gql(UPDATE, {"id": post["id"], "in": {"text": "改\u202d好\x07了"}}, token=token)
+    assert edited["updateStaffPost"]["text"] == "改好了"
+    assert await refused(api, UPDATE, {"id": post["id"], "in": {"text": "\u202e\x00"}}, token) == [
+        "INVALID_ARGUMENT"
+    ]
+    await api.gql(DELETE, {"id": post["id"]}, token=token)
+
+
+async def test_advisor_and_profile_pages_read_in_one_batch_not_per_staff_member(
+    api: ApiStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await api.new_shopper()
+    for person in api.data.staff:
+        await api.gql(CONSULT, {"s": person.id, "src": "PROFILE"}, token=token)
+    page = """{ myAdvisors(first: 50) { nodes { staff { id postCount isMyAdvisor } } } }"""
+    await api.gql(page, token=token)  # warm: staff and posts are loaded once
+    counted = QueryCount(api, monkeypatch)
+    nodes = (await api.gql(page, token=token))["myAdvisors"]["nodes"]
+    assert len(nodes) == len(api.data.staff) and all(n["staff"]["isMyAdvisor"] for n in nodes)
+    assert counted.calls == ["find advisors"]
+    shown = {p.staff_id for p in api.data.staff_posts}
+    assert any(n["staff"]["postCount"] > 0 for n in nodes if n["staff"]["id"] in shown)
+    counted.calls.clear()
+    profiles = " ".join(
+        f'p{i}: staffProfile(id: "{person.id}") {{ id postCount isMyAdvisor }}'
+        for i, person in enumerate(api.data.staff)
+    )
+    found = await api.gql(f"{{ {profiles} }}", token=token)
+    assert all(p["isMyAdvisor"] for p in found.values())
+    assert counted.calls == ["find advisors"]
+
+
+async def test_the_posts_tab_reads_no_document_per_post(
+    api: ApiStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await api.gql(POSTS, {"first": 50})
+    counted = QueryCount(api, monkeypatch)
+    page = (await api.gql(POSTS, {"first": 50}))["staffPosts"]["edges"]
+    assert len(page) > 1
+    assert counted.calls == []

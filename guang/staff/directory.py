@@ -1,0 +1,91 @@
+"""店员说 posts and staff members held in memory, so reading the tab, a profile or 我的购物顾问 needs no
+per-item query (and the post lists none at all).
+
+The API process makes every write to posts (`StaffDesk`) and re-reads a post right after it changed
+(`put`); staff members are not edited here and are reloaded when an unknown id shows up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Sequence
+
+from guang.adapters.ports import DocumentStore
+from guang.domain.models import Staff, StaffPost
+from guang.staff.models import is_shown
+
+POSTS, STAFF = "staff_posts", "staff"
+STAFF_RELOAD_S = 5.0
+"""An unknown staff id reloads the staff list at most this often (so missing ids cannot hammer it)."""
+
+
+def _newest(post: StaffPost) -> tuple[int, str]:
+    return post.published_ms, post.id
+
+
+class PostDirectory:
+    def __init__(self, *, documents: DocumentStore) -> None:
+        self._documents = documents
+        self._posts: dict[str, StaffPost] | None = None
+        self._newest: list[StaffPost] | None = None
+        """All posts, newest first; None after a change (re-sorted on the next read)."""
+        self._staff: dict[str, Staff] = {}
+        self._staff_loaded = float("-inf")
+        self._loading = asyncio.Lock()
+        self._writing = asyncio.Lock()
+
+    async def _ready(self) -> dict[str, StaffPost]:
+        if self._posts is not None:
+            return self._posts
+        async with self._loading:
+            if self._posts is None:
+                docs = await self._documents.find(POSTS)
+                self._posts = {str(d["_id"]): StaffPost.model_validate(d) for d in docs}
+                self._newest = None
+        return self._posts
+
+    async def put(self, post_id: str) -> StaffPost | None:
+        """Re-read one post after a write (or drop it when deleted); returns it."""
+        posts = await self._ready()
+        async with self._writing:  # serialised, so the last re-read sees every earlier write
+            doc = await self._documents.find_one(POSTS, {"_id": post_id})
+            if doc is None:
+                posts.pop(post_id, None)
+            else:
+                posts[post_id] = StaffPost.model_validate(doc)
+            self._newest = None
+        return posts.get(post_id)
+
+    async def get(self, post_id: str) -> StaffPost | None:
+        return (await self._ready()).get(post_id)
+
+    async def newest(self, *, shown_only: bool, **equal: str | None) -> list[StaffPost]:
+        """Posts newest first whose fields equal the given values (None = any), shown ones only if asked."""
+        posts = await self._ready()
+        if self._newest is None:
+            self._newest = sorted(posts.values(), key=_newest, reverse=True)
+        wanted = [(k, v) for k, v in equal.items() if v is not None]
+        return [
+            p
+            for p in self._newest
+            if (not shown_only or is_shown(p)) and all(getattr(p, k) == v for k, v in wanted)
+        ]
+
+    async def shown_counts(self, staff_ids: Iterable[str]) -> dict[str, int]:
+        """How many shown posts each staff member has."""
+        wanted = set(staff_ids)
+        counts = dict.fromkeys(wanted, 0)
+        for p in (await self._ready()).values():
+            if p.staff_id in wanted and is_shown(p):
+                counts[p.staff_id] += 1
+        return counts
+
+    async def staff(self, staff_ids: Sequence[str]) -> dict[str, Staff]:
+        """The staff members among `staff_ids` that exist (one query, only when one is not known yet)."""
+        stale = time.monotonic() - self._staff_loaded > STAFF_RELOAD_S
+        if stale and any(i not in self._staff for i in staff_ids):
+            self._staff_loaded = time.monotonic()
+            docs = await self._documents.find(STAFF)
+            self._staff = {str(d["_id"]): Staff.model_validate(d) for d in docs}
+        return {i: self._staff[i] for i in staff_ids if i in self._staff}
