@@ -192,5 +192,11 @@ def _announce(credentials: dict[str, Any], path: Path) -> None:
             if "screen_url" in device:
                 console.print(f"  screen {store['name']}  {device['screen_url']}")
     console.print(f"  health  {base}/healthz   ready  {base}/readyz   metrics  {base}/metrics")
-    console.print(f"  demo credentials (shopper codes, device tokens): {path}")
+    logins = [
+        (kind, entries[0]["login_code"])
+        for kind in ("shoppers", "staff", "brand_admins", "mall_operators")
+        if (entries := credentials.get(kind))
+    ]
+    console.print("  GraphQL login codes  " + "   ".join(f"{kind}: {code}" for kind, code in logins))
+    console.print(f"  all demo credentials (login codes, device tokens, zones): {path}")
     console.print("Ctrl-C stops everything.\n")

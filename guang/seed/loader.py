@@ -167,7 +167,6 @@ async def demo_credentials(documents: DocumentStore, secret: str, base_url: str)
     )
     return {
         "base_url": base_url,
-        "mini_program_url": f"{base_url}/mp/",
         "shoppers": [{"login_code": f"demo:{m['openid']}", "member_id": m["id"]} for m in members],
         "staff": [{"login_code": f"demo:{a['_id']}", "staff_id": a["staff_id"]} for a in staff_logins],
         "brand_admins": [{"login_code": f"demo:{a['_id']}", "brand_id": a["brand_id"]} for a in admins],
