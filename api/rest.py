@@ -45,7 +45,11 @@ async def post_events(request: Request, authorization: str | None = Header(defau
         return _refuse(400, f"malformed JSON: {error}", "json")
     try:
         results = await ingest_batch(
-            body, device=device, bus=app.container.bus, max_events=app.container.settings.max_batch_events
+            body,
+            device=device,
+            bus=app.container.bus,
+            max_events=app.container.settings.max_batch_events,
+            face_consented=app.container.features.face_consented,
         )
     except BatchRejected as error:
         return _refuse(400 if "array" in str(error) else 413, str(error), "shape")

@@ -220,6 +220,12 @@ class RedisFeatureStore:
             pipe.sadd(keys.FACE_CONSENT, *member_ids)
         await pipe.execute()
 
+    async def face_consented(self, member_ids: Sequence[str]) -> set[str]:
+        if not member_ids:
+            return set()
+        flags = await self._redis.smismember(keys.FACE_CONSENT, list(member_ids))
+        return {member for member, flag in zip(member_ids, flags, strict=True) if flag}
+
     async def set_face_consent(self, member_id: str, granted: bool) -> None:
         if granted:
             await self._redis.sadd(keys.FACE_CONSENT, member_id)

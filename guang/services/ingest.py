@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from guang.adapters.ports import EventBus
-from guang.domain.events import BaseEvent, EventRejected, event_to_json, parse_event
+from guang.domain.events import BaseEvent, EventRejected, FaceEvent, event_to_json, parse_event
 from guang.domain.models import Device
 
 Status = Literal["accepted", "duplicate", "rejected"]
@@ -60,7 +61,35 @@ def _stamp(raw: Any, device: Device) -> Any:
     return {**raw, **{k: v for k, v in defaults.items() if raw.get(k) is None}}
 
 
-async def ingest_batch(body: Any, *, device: Device, bus: EventBus, max_events: int) -> list[EventResult]:
+FaceConsented = Callable[[Sequence[str]], Awaitable[set[str]]]
+"""Which of these members have an active face-recognition consent now."""
+
+
+async def _refuse_unconsented_faces(
+    parsed: list[tuple[int, BaseEvent]], consented: FaceConsented
+) -> dict[int, EventResult]:
+    """A face event naming a member is a recognition result: without the member's consent it must not
+    enter the system at all (DESIGN §6). The camera should have sent an anonymous visitor id."""
+    named = {e.user_id for _, e in parsed if isinstance(e, FaceEvent) and e.user_id is not None}
+    if not named:
+        return {}
+    allowed = await consented(sorted(named))
+    return {
+        index: EventResult(
+            index,
+            event.event_id,
+            "rejected",
+            f"user_id: member {event.user_id} has no active face-recognition consent; "
+            "send an anonymous visitor_id instead",
+        )
+        for index, event in parsed
+        if isinstance(event, FaceEvent) and event.user_id is not None and event.user_id not in allowed
+    }
+
+
+async def ingest_batch(
+    body: Any, *, device: Device, bus: EventBus, max_events: int, face_consented: FaceConsented
+) -> list[EventResult]:
     """Validate and publish a batch; a bad event is reported and never blocks the others."""
     if not isinstance(body, list):
         raise BatchRejected("the body must be a JSON array of events")
@@ -76,6 +105,9 @@ async def ingest_batch(body: Any, *, device: Device, bus: EventBus, max_events: 
             results[index] = EventResult(index, rejected.event_id, "rejected", rejected.reason)
             continue
         to_publish.append((index, event))
+    refused = await _refuse_unconsented_faces(to_publish, face_consented)
+    results.update(refused)
+    to_publish = [(index, event) for index, event in to_publish if index not in refused]
     published = await bus.publish(
         (f"{device.store_id}:{e.event_id}", event_to_json(e)) for _, e in to_publish
     )

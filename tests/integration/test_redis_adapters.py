@@ -125,3 +125,16 @@ def test_absolute_writes_apply_in_order_and_twice_is_the_same_as_once(any_redis_
     assert raw.exists(f"{base}:s") == 0
     raw.close()
     writer.close()
+
+
+async def test_face_consents_are_granted_withdrawn_and_read_in_one_batch(any_redis_url: str) -> None:
+    store = RedisFeatureStore(any_redis_url)
+    a, b, c, d = (f"m-{uuid.uuid4().hex[:8]}" for _ in range(4))
+    for member in (a, b, c):
+        await store.set_face_consent(member, True)
+    await store.set_face_consent(a, False)
+    assert await store.face_consented([a, b, c, d]) == {b, c}
+    assert await store.face_consented([]) == set()
+    for member in (b, c):
+        await store.set_face_consent(member, False)
+    await store.close()
