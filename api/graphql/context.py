@@ -8,7 +8,7 @@ from strawberry.types import Info
 
 from api.services import AppServices
 from guang.accounts.models import Principal, Role
-from guang.domain.errors import Forbidden, Unauthenticated
+from guang.domain.errors import Forbidden, RateLimited, Unauthenticated
 
 PRINCIPAL = "principal"
 
@@ -34,6 +34,21 @@ def principal(info: Info[Any, Any]) -> Principal | None:
         info.context[PRINCIPAL] = services(info).accounts.tokens.from_header(_authorization(info))
     found: Principal | None = info.context[PRINCIPAL]
     return found
+
+
+def client_ip(info: Info[Any, Any]) -> str:
+    request = info.context.get("request")
+    client = getattr(request, "client", None)
+    return str(client.host) if client is not None else "unknown"
+
+
+async def limit(info: Info[Any, Any], action: str, *, per_min: int) -> None:
+    """Refuse (RATE_LIMITED) the caller's IP beyond `per_min` of `action` a minute."""
+    wait = await services(info).container.limiter.hit(
+        f"{action}:ip:{client_ip(info)}", limit=per_min, window_s=60
+    )
+    if wait is not None:
+        raise RateLimited(f"too many {action} attempts from your address; retry in {wait:.0f} s", wait)
 
 
 def require(info: Info[Any, Any], *roles: Role) -> Principal:

@@ -214,6 +214,16 @@ class FeatureWriter(Protocol):
     def close(self) -> None: ...
 
 
+class RateLimiter(Protocol):
+    """Counts requests per key and window, across every API process."""
+
+    async def hit(self, key: str, *, limit: int, window_s: int) -> float | None:
+        """None when this request is within `limit` per `window_s`, else the seconds until it would be."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class DeadLetter:
     """A bus entry the dataflow could not use, kept with the reason instead of being dropped."""

@@ -27,6 +27,14 @@ class Forbidden(DomainError):
     code = "FORBIDDEN"
 
 
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class Conflict(DomainError):
     """The request is valid but the current state refuses it (sold out, quota used, already redeemed)."""
 

@@ -42,6 +42,12 @@ class ApiStack:
     services: AppServices
     settings: Settings
     data: SeedData
+    app: Any = None
+
+    def client_from(self, ip: str) -> httpx.AsyncClient:
+        """Another client of the same app, as seen from address `ip`."""
+        transport = httpx.ASGITransport(app=self.app, client=(ip, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://guang.test")
 
     async def gql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
         """`data` of a GraphQL call; raises GraphQLFailed (with the error codes) when it has errors."""
@@ -100,6 +106,7 @@ def api_settings(valkey_url: str, mongo_uri: str, data_dir: Path) -> Settings:
         documents_db=f"api{tag}",
         data_dir=data_dir,
         demo=True,
+        login_rate_per_min=100_000,
         secret_key="api-test-secret",
         events_stream=f"test:api:{tag}",
         dead_letter_stream=f"test:api:dead:{tag}",
@@ -130,7 +137,7 @@ async def api(
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://guang.test"
     ) as client:
-        yield ApiStack(client=client, services=services, settings=settings, data=data)
+        yield ApiStack(client=client, services=services, settings=settings, data=data, app=app)
     await container.documents.drop_database()
     await container.aclose()
 

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from api.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from guang.services.devices import issue_token
 from tests.integration.api.conftest import ApiStack, GraphQLFailed
 
 DEEP = (
@@ -77,3 +78,27 @@ async def test_forged_cursors_are_invalid_arguments(api: ApiStack, offset: str) 
         await api.gql("query($a: String) { myCoupons(first: 5, after: $a) { pageInfo { hasNextPage } } }",
                       {"a": cursor}, token=token)  # fmt: skip
     assert forged.value.codes == ["INVALID_ARGUMENT"]
+
+
+async def test_logins_are_rate_limited_per_address(api: ApiStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api.settings, "login_rate_per_min", 3)
+    login = {"query": 'mutation { login(code: "demo:rate-limited-openid") { token } }'}
+    async with api.client_from("10.1.2.3") as phone, api.client_from("10.1.2.4") as neighbour:
+        answers = [(await phone.post("/graphql", json=login)).json() for _ in range(4)]
+        assert all("errors" not in a for a in answers[:3])
+        assert answers[3]["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert "retry in" in answers[3]["errors"][0]["message"]
+        assert "errors" not in (await neighbour.post("/graphql", json=login)).json()
+
+
+async def test_event_batches_are_rate_limited_per_device(
+    api: ApiStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api.settings, "events_rate_per_min", 2)
+    camera = next(d for d in api.data.devices if d.kind == "camera")
+    headers = {"Authorization": f"Bearer {issue_token(api.services.container.secret_key, camera.id)}"}
+    async with api.client_from("10.1.2.5") as edge:
+        statuses = [(await edge.post("/events", json=[], headers=headers)) for _ in range(3)]
+    assert [s.status_code for s in statuses] == [202, 202, 429]
+    assert int(statuses[2].headers["Retry-After"]) >= 1
+    assert "nothing in this batch was accepted" in statuses[2].json()["error"]
