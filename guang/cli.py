@@ -179,6 +179,26 @@ def bench_recs(
     main(json_path=json_path, items=items, users=users, requests=requests)
 
 
+@bench_app.command("face")
+def bench_face(
+    json_path: Annotated[Path, typer.Option("--json", help="where to write the results")] = Path(
+        ".guang/bench/face.json"
+    ),
+    frames: Annotated[int, typer.Option(help="timed frames per face count (1, 2, 3), after a warm-up")] = 200,
+    warmup: Annotated[int, typer.Option(help="untimed frames before each measurement")] = 20,
+    det_size: Annotated[
+        int | None, typer.Option(help="detector input in pixels (default: GUANG_FACE_DET_SIZE)")
+    ] = None,
+) -> None:
+    """Face detect + embed frames/s on one pinned core with 1–3 faces vs bare ONNX detector/recognizer."""
+    from guang.bench.face import main
+
+    settings = get_settings()
+    if det_size is not None:
+        settings = settings.model_copy(update={"face_det_size": det_size})
+    main(json_path=json_path, settings=settings, frames_per_count=frames, warmup=warmup)
+
+
 @bench_app.command("memory")
 def bench_memory(
     json_path: Annotated[Path, typer.Option("--json", help="where to write the results")] = Path(
@@ -205,3 +225,25 @@ def bench_summary(
     from guang.bench.summary import main
 
     main(folder=folder, markdown_path=markdown)
+
+
+@app.command()
+def load(
+    profile: Annotated[
+        str, typer.Argument(help="smoke (≤ 2 min), steady (10 min, memory), or peak")
+    ] = "smoke",
+    host: Annotated[
+        str | None, typer.Option(help="a running stack to load (default: the one in --data-dir, or start it)")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="that stack's data dir (default: .guang/load/stack/data)")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="where each run's folder is written")] = Path(".guang/load"),
+    strict: Annotated[bool, typer.Option(help="exit 1 on any missed budget, not only on errors")] = False,
+) -> None:
+    """Locust load test with a named profile against the demo stack; PASS/FAIL per budget (DESIGN §7)."""
+    from guang.bench.load import PROFILES, main
+
+    if profile not in PROFILES:
+        raise typer.BadParameter(f"profile must be one of {', '.join(PROFILES)}")
+    raise typer.Exit(main(profile_name=profile, root=out, host=host, data_dir=data_dir, strict=strict))
