@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import metrics
+from api.bodies import TooLarge, read_capped
 from api.services import AppServices
 from guang.services.ingest import BatchRejected, ingest_batch
 
@@ -56,9 +57,12 @@ async def post_events(request: Request, authorization: str | None = Header(defau
         wait := await app.container.limiter.hit(f"events:device:{device.id}", limit=per_min, window_s=60)
     ) is not None:
         return _too_many(wait, f"device {device.id}")
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        return _refuse(413, f"body larger than {MAX_BODY_BYTES} bytes", "size")
+    try:
+        raw = await read_capped(request, MAX_BODY_BYTES)
+    except TooLarge as error:
+        return _refuse(413, str(error), "size")
+    except ValueError as error:
+        return _refuse(400, str(error), "size")
     try:
         body: Any = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:

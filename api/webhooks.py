@@ -7,6 +7,7 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from api.bodies import TooLarge, read_capped
 from api.services import AppServices
 from guang.payments.service import NOT_CONFIGURED
 
@@ -21,18 +22,6 @@ def _fail(status: int, message: str) -> JSONResponse:
     return JSONResponse({"code": "FAIL", "message": message[:64]}, status_code=status)
 
 
-async def _read_capped(request: Request, limit: int) -> bytes | None:
-    """The raw body (what is signed: never re-serialise before verifying), or None past `limit` bytes,
-    read chunk by chunk so an oversized or lying (chunked, no Content-Length) body is never held whole."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post(
     "/webhooks/wechatpay",
     status_code=204,
@@ -42,15 +31,12 @@ async def wechatpay_notification(request: Request) -> Response:
     app: AppServices = request.app.state.services
     if app.payments.keys is None:
         return _fail(503, NOT_CONFIGURED)
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.strip().isdigit():
-            return _fail(400, "Content-Length is not a number")
-        if int(declared) > MAX_NOTIFICATION_BYTES:
-            return _fail(413, f"body larger than {MAX_NOTIFICATION_BYTES} bytes")
-    body = await _read_capped(request, MAX_NOTIFICATION_BYTES)
-    if body is None:
-        return _fail(413, f"body larger than {MAX_NOTIFICATION_BYTES} bytes")
+    try:
+        body = await read_capped(request, MAX_NOTIFICATION_BYTES)  # the raw, signed bytes: never re-encode
+    except TooLarge as error:
+        return _fail(413, str(error))
+    except ValueError as error:
+        return _fail(400, str(error))
     try:
         result = await app.payments.handle_notification(
             headers=dict(request.headers), body=body, coupons=app.coupons

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import AsyncIterator
 
 import pytest
 
 from api.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from api.rest import MAX_BODY_BYTES
 from guang.services.devices import issue_token
 from tests.integration.api.conftest import ApiStack, GraphQLFailed
 
@@ -102,3 +104,20 @@ async def test_event_batches_are_rate_limited_per_device(
     assert [s.status_code for s in statuses] == [202, 202, 429]
     assert int(statuses[2].headers["Retry-After"]) >= 1
     assert "nothing in this batch was accepted" in statuses[2].json()["error"]
+
+
+async def test_oversized_event_batches_are_refused_without_being_read_whole(api: ApiStack) -> None:
+    camera = next(d for d in api.data.devices if d.kind == "camera")
+    headers = {"Authorization": f"Bearer {issue_token(api.services.container.secret_key, camera.id)}"}
+    declared = await api.client.post(
+        "/events", content=b"[]", headers={**headers, "Content-Length": str(MAX_BODY_BYTES + 1)}
+    )
+    assert declared.status_code == 413
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(MAX_BODY_BYTES // 65_536 + 2):
+            yield b" " * 65_536
+
+    streamed = await api.client.post("/events", content=chunks(), headers=headers)
+    assert streamed.status_code == 413
+    assert "larger than" in streamed.json()["error"]
