@@ -99,7 +99,7 @@ class Accounts:
         card_no = card_no.strip().upper()
         if not (card_no.isascii() and card_no.isalnum() and 4 <= len(card_no) <= 32):
             raise Invalid("a member card number is 4–32 letters or digits")
-        if await self._documents.find_one("brands", {"id": brand_id}) is None:
+        if await self._documents.find_one("brands", {"_id": brand_id}) is None:
             raise NotFound(f"no brand {brand_id}")
         await self.member(member_id)
         card_id = f"{brand_id}:{card_no}"

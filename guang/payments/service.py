@@ -211,7 +211,7 @@ class Payments:
             amount_fen=subtotal, now=created,
         )  # fmt: skip
         guide_id = await self._guide_for(share_code, brand_id=store.brand_id)
-        member = await self._documents.find_one("members", {"id": member_id})
+        member = await self._documents.find_one("members", {"_id": member_id})
         order_id = f"o{created}{secrets.token_hex(6)}"
         order = PayableOrder(
             id=order_id,
@@ -272,7 +272,7 @@ class Payments:
         if unknown:
             raise NotFound(f"no product {', '.join(s[:40] for s in unknown[:5])}")
         docs = await self._documents.find(
-            "products", {"id": {"$in": list(qty)}}, projection={"id": 1, "stock": 1}
+            "products", {"_id": {"$in": list(qty)}}, projection={"id": 1, "stock": 1}
         )
         stock = {d["id"]: {s["store_id"]: int(s["qty"]) for s in d.get("stock", [])} for d in docs}
         items = []
@@ -317,12 +317,12 @@ class Payments:
         staff_id = link.get("staff_id") if link else None
         if not staff_id:
             return None
-        staff = await self._documents.find_one("staff", {"id": staff_id})
+        staff = await self._documents.find_one("staff", {"_id": staff_id})
         home = self._catalog.stores.get(staff["store_id"]) if staff else None
         return str(staff_id) if home is not None and home.brand_id == brand_id else None
 
     async def _commission_rate(self, brand_id: str) -> float:
-        brand = await self._documents.find_one("brands", {"id": brand_id})
+        brand = await self._documents.find_one("brands", {"_id": brand_id})
         return float(brand.get("guide_commission_rate", 0.0)) if brand else 0.0
 
     # WeChat Pay notifications

@@ -137,7 +137,7 @@ class Places:
         check_position(lat, lng)
         if not 0 <= accuracy_m <= 100_000:
             raise Invalid(f"accuracyM must be between 0 and 100000 metres, got {accuracy_m}")
-        member = await self._documents.find_one("members", {"id": member_id})
+        member = await self._documents.find_one("members", {"_id": member_id})
         if member is None:
             raise NotFound(f"no member {member_id}")
         if (member.get("consents") or {}).get("location_ms") is None:
@@ -157,7 +157,7 @@ class Places:
         store = (await self.directory()).stores.get(store_id)
         if store is not None:
             return store
-        doc = await self._documents.find_one("stores", {"id": store_id})
+        doc = await self._documents.find_one("stores", {"_id": store_id})
         if doc is None:
             raise NotFound(f"no store {store_id}")
         await self._reload_for({store_id})
@@ -211,7 +211,7 @@ class Places:
         found = {i: directory.staff[i] for i in set(staff_ids) if i in directory.staff}
         missing = sorted(set(staff_ids) - found.keys())
         if missing:
-            for d in await self._documents.find("staff", {"id": {"$in": missing}}):
+            for d in await self._documents.find("staff", {"_id": {"$in": missing}}):
                 found[d["id"]] = Staff.model_validate(d)
         return found
 
@@ -267,7 +267,7 @@ class Places:
         stores = {i: directory.stores[i] for i in ids if i in directory.stores}
         missing = [i for i in ids if i not in stores]
         if missing:  # stores opened since the directory was read: one batched read
-            for d in await self._documents.find("stores", {"id": {"$in": missing}}):
+            for d in await self._documents.find("stores", {"_id": {"$in": missing}}):
                 stores[d["id"]] = Store.model_validate(d)
         return await self._cards([(stores[i], None) for i in ids if i in stores])
 
@@ -314,7 +314,7 @@ class Places:
         mall = (await self.directory()).malls.get(mall_id)
         if mall is not None:
             return mall
-        doc = await self._documents.find_one("malls", {"id": mall_id})
+        doc = await self._documents.find_one("malls", {"_id": mall_id})
         if doc is None:
             raise NotFound(f"no mall {mall_id}")
         await self._reload_for({mall_id})
