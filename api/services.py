@@ -17,6 +17,7 @@ from guang.bootstrap import Container
 from guang.content.service import Content
 from guang.coupons.service import Coupons
 from guang.payments.service import Payments
+from guang.places.directory import Directories
 from guang.places.service import Places
 from guang.services.app_events import AppEvents
 from guang.services.catalog import Catalog
@@ -70,6 +71,7 @@ class AppServices:
         )
         events = AppEvents(container.bus)
         docs = container.documents
+        directories = Directories(docs)
         return cls(
             container=container,
             catalog=catalog,
@@ -80,7 +82,12 @@ class AppServices:
             accounts=accounts,
             events=events,
             places=Places(
-                documents=docs, events=events, catalog=catalog, settings=settings, features=container.features
+                documents=docs,
+                events=events,
+                catalog=catalog,
+                settings=settings,
+                features=container.features,
+                directories=directories,
             ),
             content=Content(documents=docs, events=events, catalog=catalog, settings=settings),
             staff=StaffDesk(
@@ -90,7 +97,9 @@ class AppServices:
                 settings=settings,
                 secret_key=container.secret_key,
             ),
-            coupons=Coupons(documents=docs, events=events, catalog=catalog, settings=settings),
+            coupons=Coupons(
+                documents=docs, events=events, catalog=catalog, settings=settings, directories=directories
+            ),
             payments=Payments(documents=docs, events=events, catalog=catalog, settings=settings),
         )
 

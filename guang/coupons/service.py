@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from guang.adapters.ports import DocumentStore
@@ -33,7 +32,8 @@ from guang.coupons.models import ClaimedCoupon, ClaimStatus, CouponClaim, Coupon
 from guang.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from guang.domain.events import InteractionEvent
 from guang.domain.geo import check_position, distance_to
-from guang.domain.models import Coupon, GeoPoint, Mall
+from guang.domain.models import Coupon, GeoPoint, Mall, Store
+from guang.places.directory import Directories, Directory
 from guang.services.app_events import AppEvents, new_event_id, now_ms
 from guang.services.catalog import Catalog, CatalogStore
 from guang.settings import Settings
@@ -44,29 +44,12 @@ MAX_RADIUS_M = 5000
 MAX_ORDER_CLAIMS = 10
 
 
-@dataclass(frozen=True)
-class _Directory:
-    """Names and locations of brands, malls and stores (static for the life of the process)."""
-
-    brands: dict[str, str]
-    malls: dict[str, tuple[str, GeoPoint]]
-    stores: dict[str, tuple[str, GeoPoint]]
-    mall_radius_m: dict[str, float]
-
-    def location(self, coupon: Coupon) -> GeoPoint | None:
-        target = self.stores.get(coupon.store_id) if coupon.store_id else self.malls.get(coupon.mall_id or "")
-        return target[1] if target else None
-
-    @staticmethod
-    def near(places: dict[str, tuple[str, GeoPoint]], lat: float, lng: float) -> dict[str, float]:
-        """Ids within MAX_RADIUS_M of the point with their distance, computed in memory (a few hundred
-        haversines cost less than one `$geoNear` round trip)."""
-        found = {}
-        for place_id, (_name, location) in places.items():
-            d = distance_to(location, lat=lat, lng=lng)
-            if d <= MAX_RADIUS_M:
-                found[place_id] = d
-        return found
+def _location(places: Directory, coupon: Coupon) -> GeoPoint | None:
+    """Where a campaign is centred: its store, or its mall for a mall-wide coupon."""
+    target: Store | Mall | None = (
+        places.stores.get(coupon.store_id) if coupon.store_id else places.malls.get(coupon.mall_id or "")
+    )
+    return target.location if target else None
 
 
 def _coupon(doc: dict[str, Any]) -> Coupon:
@@ -133,34 +116,31 @@ def _status_query(status: ClaimStatus | None, now: int) -> dict[str, Any]:
 
 class Coupons:
     def __init__(
-        self, *, documents: DocumentStore, events: AppEvents, catalog: Catalog, settings: Settings
+        self,
+        *,
+        documents: DocumentStore,
+        events: AppEvents,
+        catalog: Catalog,
+        settings: Settings,
+        directories: Directories,
     ) -> None:
         self._documents = documents
         self._events = events
         self._catalog = catalog
         self._settings = settings
-        self._directory: _Directory | None = None
+        self._directories = directories
+        self._indexed = False
 
-    async def _places(self) -> _Directory:
-        if self._directory is None:
+    async def _places(self) -> Directory:
+        """The process's store directory (guang/places/directory.py); this domain's indexes on first use."""
+        if not self._indexed:
             docs = self._documents
             await docs.create_index(CLAIMS, [("member_id", 1), ("claimed_ms", -1)])
             await docs.create_index(COUPONS, [("mall_id", 1), ("kind", 1)])
             await docs.create_index(COUPONS, [("store_id", 1)])
             await docs.create_index(QUOTAS, [("member_id", 1)])
-            brands = {b["id"]: b["name"] for b in await docs.find("brands", projection={"id": 1, "name": 1})}
-            fields = {"id": 1, "name": 1, "location": 1}
-            mall_docs = await docs.find("malls", projection={**fields, "radius_m": 1})
-            malls = {m["id"]: (m["name"], GeoPoint.model_validate(m["location"])) for m in mall_docs}
-            radius = {
-                m["id"]: float(m.get("radius_m", Mall.model_fields["radius_m"].default)) for m in mall_docs
-            }
-            stores = {
-                s["id"]: (s["name"], GeoPoint.model_validate(s["location"]))
-                for s in await docs.find("stores", projection=fields)
-            }
-            self._directory = _Directory(brands, malls, stores, radius)
-        return self._directory
+            self._indexed = True
+        return await self._directories.get()
 
     async def _with_quotas(
         self, collection: str, pipeline: list[dict[str, Any]], member_id: str | None
@@ -208,9 +188,9 @@ class Coupons:
             offers.append(
                 CouponOffer(
                     coupon=c,
-                    brand_name=places.brands.get(c.brand_id, ""),
-                    store_name=store[0] if store else None,
-                    mall_name=mall[0] if mall else None,
+                    brand_name=brand.name if (brand := places.brands.get(c.brand_id)) else "",
+                    store_name=store.name if store else None,
+                    mall_name=mall.name if mall else None,
                     remaining_stock=remaining,
                     distance_m=None if distances is None else distances.get(c.id),
                     claimable=claimable,
@@ -230,8 +210,8 @@ class Coupons:
         Distances come from the in-memory directory; one coupons query, one quota query (shoppers)."""
         check_position(lat, lng)
         places = await self._places()
-        stores = places.near(places.stores, lat, lng)
-        malls = places.near(places.malls, lat, lng)
+        stores = {s.id: d for s, d in places.stores_near(lat=lat, lng=lng, radius_m=MAX_RADIUS_M)}
+        malls = {m.id: d for m, d in places.malls_near(lat=lat, lng=lng, radius_m=MAX_RADIUS_M)}
         if not stores and not malls:
             return []
         query = {
@@ -258,7 +238,7 @@ class Coupons:
         coupon = await self._get_coupon(coupon_id)
         now = now_ms()
         rules.check_window(coupon, now)
-        location = (await self._places()).location(coupon)
+        location = _location(await self._places(), coupon)
         if location is None:
             raise Conflict(f"coupon {coupon_id} has no store or mall to claim it around")
         distance = distance_to(location, lat=lat, lng=lng)
@@ -494,8 +474,9 @@ class Coupons:
         places = await self._places()
         if mall_id not in places.malls:
             raise NotFound(f"no mall {mall_id}")
-        distance = distance_to(places.malls[mall_id][1], lat=lat, lng=lng)
-        if distance <= places.mall_radius_m[mall_id]:
+        mall = places.malls[mall_id]
+        distance = distance_to(mall.location, lat=lat, lng=lng)
+        if distance <= mall.radius_m:
             return None
         now = now_ms()
         query = {"mall_id": mall_id, **rules.live_query(now, kind="exit")}
