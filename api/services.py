@@ -96,6 +96,7 @@ class AppServices:
                 catalog=catalog,
                 settings=settings,
                 secret_key=container.secret_key,
+                directories=directories,
             ),
             coupons=Coupons(
                 documents=docs, events=events, catalog=catalog, settings=settings, directories=directories

@@ -11,6 +11,7 @@ from guang.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from guang.domain.events import InteractionEvent
 from guang.domain.models import Staff, StaffPost
 from guang.domain.text import bounded
+from guang.places.directory import Directories
 from guang.services.app_events import AppEvents, new_event_id, now_ms
 from guang.services.catalog import Catalog
 from guang.settings import Settings
@@ -54,14 +55,14 @@ def post_text(text: str) -> str:
 class StaffDesk:
     def __init__(
         self, *, documents: DocumentStore, events: AppEvents, catalog: Catalog, settings: Settings,
-        secret_key: str,
+        secret_key: str, directories: Directories,
     ) -> None:  # fmt: skip
         self._documents = documents
         self._events = events
         self._catalog = catalog
         self._settings = settings
         self._key = state_key(secret_key)
-        self._names: dict[str, dict[str, str]] = {}
+        self._directories = directories
         self._indexed = False
         self.directory = PostDirectory(documents=documents)
 
@@ -303,27 +304,19 @@ class StaffDesk:
         return found[staff_id]
 
     async def _store(self, store_id: str) -> StaffStoreCard:
-        store = self._catalog.stores.get(store_id)
+        """The store with its brand and mall names, from the store directory (re-read once for a store
+        opened since it was loaded)."""
+        places = await self._directories.get()
+        if store_id not in places.stores:
+            places = await self._directories.refresh()
+        store = places.stores.get(store_id)
         if store is None:
-            doc = await self._documents.find_one("stores", {"_id": store_id})
-            if doc is None:
-                raise NotFound(f"no store {store_id}")
-            ids = (doc["id"], doc["name"], doc["brand_id"], doc["mall_id"])
-        else:
-            ids = (store.id, store.name, store.brand_id, store.mall_id)
-        brand = await self._name("brands", ids[2])
-        mall = await self._name("malls", ids[3])
+            raise NotFound(f"no store {store_id}")
+        brand, mall = places.brands.get(store.brand_id), places.malls.get(store.mall_id)
         return StaffStoreCard(
-            id=ids[0], name=ids[1], brand_id=ids[2], brand_name=brand, mall_id=ids[3], mall_name=mall
-        )
-
-    async def _name(self, collection: str, doc_id: str) -> str:
-        """Brand and mall names, cached (they are few); reloaded when an unknown id shows up."""
-        names = self._names.get(collection)
-        if names is None or doc_id not in names:
-            docs = await self._documents.find(collection, projection={"id": 1, "name": 1})
-            names = self._names[collection] = {d["id"]: d["name"] for d in docs}
-        return names.get(doc_id, "")
+            id=store.id, name=store.name, brand_id=store.brand_id, brand_name=brand.name if brand else "",
+            mall_id=store.mall_id, mall_name=mall.name if mall else "",
+        )  # fmt: skip
 
     async def _card(self, staff: Staff) -> StaffCard:
         return StaffCard.of(staff, await self._store(staff.store_id))
