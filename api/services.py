@@ -89,7 +89,9 @@ class AppServices:
                 features=container.features,
                 directories=directories,
             ),
-            content=Content(documents=docs, events=events, catalog=catalog, settings=settings),
+            content=Content(
+                documents=docs, events=events, catalog=catalog, settings=settings, directories=directories
+            ),
             staff=StaffDesk(
                 documents=docs,
                 events=events,

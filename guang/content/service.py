@@ -23,6 +23,7 @@ from guang.domain.errors import Conflict, Invalid, NotFound
 from guang.domain.events import InteractionEvent
 from guang.domain.geo import position
 from guang.domain.models import Article
+from guang.places.directory import Directories
 from guang.services.app_events import AppEvents, new_event_id, now_ms
 from guang.services.catalog import Catalog
 from guang.settings import Settings
@@ -45,13 +46,19 @@ def share_path(article_id: str, code: str) -> str:
 
 class Content:
     def __init__(
-        self, *, documents: DocumentStore, events: AppEvents, catalog: Catalog, settings: Settings
+        self,
+        *,
+        documents: DocumentStore,
+        events: AppEvents,
+        catalog: Catalog,
+        settings: Settings,
+        directories: Directories,
     ) -> None:
         self._documents = documents
         self._events = events
         self._catalog = catalog
         self._settings = settings
-        self.views = ArticleViews(documents=documents, catalog=catalog)
+        self.views = ArticleViews(documents=documents, catalog=catalog, directories=directories)
         self.comments = Comments(documents=documents, views=self.views)
         self.publishing = Publishing(documents=documents, catalog=catalog, views=self.views)
 

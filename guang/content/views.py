@@ -19,7 +19,8 @@ from guang.content.cover import cover_path
 from guang.content.models import ARTICLES, COMMENTS, LIKES, ArticleView, ProductLink, StoreRef
 from guang.content.rules import can_see, is_public, pick_store
 from guang.domain.errors import NotFound
-from guang.domain.models import Article, GeoPoint
+from guang.domain.models import Article, Store
+from guang.places.directory import Directories, Directory
 from guang.services.catalog import Catalog
 
 DEFAULT_CATEGORY = "好物推荐"
@@ -38,15 +39,13 @@ def _latest_created(a: Article) -> tuple[int, int, str]:
 
 
 class ArticleViews:
-    """Reads articles and everything shown with them; stores, brands and staff names are cached like the
-    catalog, articles and their counts as described in the module docstring."""
+    """Reads articles and everything shown with them: stores, brands and staff names from the store
+    directory, articles and their counts cached as described in the module docstring."""
 
-    def __init__(self, *, documents: DocumentStore, catalog: Catalog) -> None:
+    def __init__(self, *, documents: DocumentStore, catalog: Catalog, directories: Directories) -> None:
         self._documents = documents
         self._catalog = catalog
-        self._stores: dict[str, tuple[StoreRef, GeoPoint]] | None = None
-        self._brands: dict[str, str] | None = None
-        self._staff_names: dict[str, str] = {}
+        self._directories = directories
         self._stock_read: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self._articles: dict[str, Article] | None = None
         self._likes: Counter[str] = Counter()
@@ -210,15 +209,17 @@ class ArticleViews:
         ids = [a.id for a in articles]
         authors = sorted({a.author_staff_id for a in articles if a.author_staff_id})
         product_ids = sorted({p for a in articles for p in a.product_ids})
-        stores, brands = await self._store_refs(), await self._brand_names()
+        places = await self._directories.get()
+        if any(a not in places.staff for a in authors):
+            places = await self._directories.refresh()
         if liked is None:
             liked = await self._liked(member_id, ids)
-        names, stock = await self._names(authors), await self._stock(product_ids)
+        stock = await self._stock(product_ids)
         likes, comments = self._likes, self._comments
         views = []
         for a in articles:
             links = [
-                self._link(pid, stock.get(pid, []), stores, lat=lat, lng=lng, mall_id=mall_id)
+                self._link(pid, stock.get(pid, []), places.stores, lat=lat, lng=lng, mall_id=mall_id)
                 for pid in a.product_ids
                 if pid in self._catalog.products
             ]
@@ -227,8 +228,8 @@ class ArticleViews:
                     article=a,
                     cover_url=a.cover_url or cover_path(a.id),
                     category=links[0].product.category if links else DEFAULT_CATEGORY,
-                    author_name=names.get(a.author_staff_id) if a.author_staff_id else None,
-                    brand_name=brands.get(a.brand_id, ""),
+                    author_name=_staff_name(places, a.author_staff_id),
+                    brand_name=brand.name if (brand := places.brands.get(a.brand_id)) else "",
                     like_count=likes.get(a.id, 0),
                     comment_count=comments.get(a.id, 0),
                     liked_by_me=a.id in liked,
@@ -241,22 +242,24 @@ class ArticleViews:
         self,
         product_id: str,
         stock: list[dict[str, Any]],
-        stores: dict[str, tuple[StoreRef, GeoPoint]],
+        stores: Mapping[str, Store],
         *,
         lat: float | None,
         lng: float | None,
         mall_id: str | None,
     ) -> ProductLink:
         candidates = [
-            (s["store_id"], int(s["qty"]), stores[s["store_id"]][1], stores[s["store_id"]][0].mall_id)
+            (store.id, int(s["qty"]), store.location, store.mall_id)
             for s in stock
-            if s["store_id"] in stores
+            if (store := stores.get(s["store_id"])) is not None
         ]
         picked = pick_store(candidates, lat=lat, lng=lng, mall_id=mall_id)
         product = self._catalog.products[product_id]
         if picked is None:
             return ProductLink(product=product, store=None, distance_m=None)
-        return ProductLink(product=product, store=stores[picked[0]][0], distance_m=picked[1])
+        store = stores[picked[0]]
+        ref = StoreRef(id=store.id, name=store.name, mall_id=store.mall_id, floor=store.floor)
+        return ProductLink(product=product, store=ref, distance_m=picked[1])
 
     async def _counts(self, collection: str, match: Mapping[str, Any]) -> dict[str, int]:
         rows = await self._documents.aggregate(
@@ -268,13 +271,6 @@ class ArticleViews:
         if member_id is None:
             return set()
         return {a for _, a in await self.member_likes(member_id)} & set(ids)
-
-    async def _names(self, staff_ids: list[str]) -> dict[str, str]:
-        """Staff names, cached (they do not change here); reloaded when an unknown id shows up."""
-        if any(i not in self._staff_names for i in staff_ids):
-            rows = await self._documents.find("staff", projection={"name": 1})
-            self._staff_names = {str(r["_id"]): str(r.get("name", "")) for r in rows}
-        return self._staff_names
 
     async def _stock(self, product_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         """Stock per store of the products, read at most every `STOCK_TTL_S` (one query for the misses)."""
@@ -288,24 +284,9 @@ class ArticleViews:
                 read[pid] = (now, found.get(pid, []))
         return {p: read[p][1] for p in product_ids}
 
-    async def _store_refs(self) -> dict[str, tuple[StoreRef, GeoPoint]]:
-        if self._stores is None:
-            rows = await self._documents.find(
-                "stores", projection={"name": 1, "mall_id": 1, "floor": 1, "location": 1}
-            )
-            self._stores = {
-                str(r["_id"]): (
-                    StoreRef(
-                        id=str(r["_id"]), name=r["name"], mall_id=r["mall_id"], floor=str(r.get("floor", ""))
-                    ),
-                    GeoPoint.model_validate(r["location"]),
-                )
-                for r in rows
-            }
-        return self._stores
 
-    async def _brand_names(self) -> dict[str, str]:
-        if self._brands is None:
-            rows = await self._documents.find("brands", projection={"name": 1})
-            self._brands = {str(r["_id"]): str(r["name"]) for r in rows}
-        return self._brands
+def _staff_name(places: Directory, staff_id: str | None) -> str | None:
+    if staff_id is None:
+        return None
+    person = places.staff.get(staff_id)
+    return person.name if person else None
