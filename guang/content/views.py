@@ -209,9 +209,7 @@ class ArticleViews:
         ids = [a.id for a in articles]
         authors = sorted({a.author_staff_id for a in articles if a.author_staff_id})
         product_ids = sorted({p for a in articles for p in a.product_ids})
-        places = await self._directories.get()
-        if any(a not in places.staff for a in authors):
-            places = await self._directories.refresh()
+        places = await self._directories.covering(staff=authors)
         if liked is None:
             liked = await self._liked(member_id, ids)
         stock = await self._stock(product_ids)

@@ -21,6 +21,7 @@ is no longer there), so in-stock lists, categories and popularity are read at st
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from guang.domain.models import Brand, Mall, Staff, Store
 from guang.places.models import StoreCard
 
 TOP_FOR_POPULARITY = 20
+RELOAD_FOR_UNKNOWN_S = 5.0
+"""An id the directory does not know re-reads it at most this often (so missing ids cannot hammer it)."""
 _Placed = TypeVar("_Placed", Store, Mall)
 
 
@@ -194,6 +197,7 @@ class Directories:
         self._documents = documents
         self._current: Directory | None = None
         self._lock = asyncio.Lock()
+        self._reloaded_at = float("-inf")
 
     async def get(self) -> Directory:
         if self._current is None:
@@ -201,6 +205,16 @@ class Directories:
                 if self._current is None:
                     self._current = await Directory.load(self._documents)
         return self._current
+
+    async def covering(self, *, stores: Iterable[str] = (), staff: Iterable[str] = ()) -> Directory:
+        """The directory, re-read first when it lacks one of these store or staff ids (a store opened, a
+        colleague hired) — at most every RELOAD_FOR_UNKNOWN_S; ids still unknown after that stay unknown."""
+        current = await self.get()
+        missing = any(s not in current.stores for s in stores) or any(p not in current.staff for p in staff)
+        if missing and time.monotonic() - self._reloaded_at > RELOAD_FOR_UNKNOWN_S:
+            self._reloaded_at = time.monotonic()
+            current = await self.refresh()
+        return current
 
     async def refresh(self, *, stock: bool = False) -> Directory:
         """Re-read malls, brands, stores and staff (a few small reads); with `stock`, products' stock too."""

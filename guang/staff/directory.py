@@ -1,23 +1,20 @@
-"""店员说 posts and staff members held in memory, so reading the tab, a profile or 我的购物顾问 needs no
-per-item query (and the post lists none at all).
+"""店员说 posts held in memory, so reading the tab, a profile or 我的购物顾问 needs no per-item query (and
+the post lists none at all); staff members come from the store directory (guang/places/directory.py).
 
 The API process makes every write to posts (`StaffDesk`) and re-reads a post right after it changed
-(`put`); staff members are not edited here and are reloaded when an unknown id shows up.
+(`put`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from guang.adapters.ports import DocumentStore
-from guang.domain.models import Staff, StaffPost
+from guang.domain.models import StaffPost
 from guang.staff.models import is_shown
 
-POSTS, STAFF = "staff_posts", "staff"
-STAFF_RELOAD_S = 5.0
-"""An unknown staff id reloads the staff list at most this often (so missing ids cannot hammer it)."""
+POSTS = "staff_posts"
 
 
 def _newest(post: StaffPost) -> tuple[int, str]:
@@ -30,8 +27,6 @@ class PostDirectory:
         self._posts: dict[str, StaffPost] | None = None
         self._newest: list[StaffPost] | None = None
         """All posts, newest first; None after a change (re-sorted on the next read)."""
-        self._staff: dict[str, Staff] = {}
-        self._staff_loaded = float("-inf")
         self._loading = asyncio.Lock()
         self._writing = asyncio.Lock()
 
@@ -80,12 +75,3 @@ class PostDirectory:
             if p.staff_id in wanted and is_shown(p):
                 counts[p.staff_id] += 1
         return counts
-
-    async def staff(self, staff_ids: Sequence[str]) -> dict[str, Staff]:
-        """The staff members among `staff_ids` that exist (one query, only when one is not known yet)."""
-        stale = time.monotonic() - self._staff_loaded > STAFF_RELOAD_S
-        if stale and any(i not in self._staff for i in staff_ids):
-            self._staff_loaded = time.monotonic()
-            docs = await self._documents.find(STAFF)
-            self._staff = {str(d["_id"]): Staff.model_validate(d) for d in docs}
-        return {i: self._staff[i] for i in staff_ids if i in self._staff}

@@ -298,17 +298,15 @@ class StaffDesk:
         return ids
 
     async def _staff(self, staff_id: str) -> Staff:
-        found = await self.directory.staff([staff_id])
-        if staff_id not in found:
+        found = (await self._directories.covering(staff=[staff_id])).staff.get(staff_id)
+        if found is None:
             raise NotFound(f"no staff member {staff_id}")
-        return found[staff_id]
+        return found
 
     async def _store(self, store_id: str) -> StaffStoreCard:
         """The store with its brand and mall names, from the store directory (re-read once for a store
         opened since it was loaded)."""
-        places = await self._directories.get()
-        if store_id not in places.stores:
-            places = await self._directories.refresh()
+        places = await self._directories.covering(stores=[store_id])
         store = places.stores.get(store_id)
         if store is None:
             raise NotFound(f"no store {store_id}")
@@ -322,7 +320,8 @@ class StaffDesk:
         return StaffCard.of(staff, await self._store(staff.store_id))
 
     async def _cards(self, staff_ids: Sequence[str]) -> dict[str, StaffCard]:
-        found = await self.directory.staff(list(dict.fromkeys(staff_ids)))
+        places = await self._directories.covering(staff=staff_ids)
+        found = {i: places.staff[i] for i in dict.fromkeys(staff_ids) if i in places.staff}
         return {i: await self._card(staff) for i, staff in found.items()}
 
     async def _views(self, posts: Sequence[StaffPost]) -> list[PostView]:
