@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,6 +12,7 @@ from guang.accounts.tokens import SessionTokens
 from guang.adapters.ports import DocumentStore, FeatureStore
 from guang.domain.errors import Forbidden, Invalid, NotFound
 from guang.domain.models import Member
+from guang.services.app_events import now_ms
 
 ConsentKind = Literal["location", "marketing", "face"]
 CONSENT_KINDS: tuple[ConsentKind, ...] = ("location", "marketing", "face")
@@ -24,10 +24,6 @@ class Session:
     token: str
     principal: Principal
     new_member: bool
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def member_id_for(openid: str) -> str:
@@ -51,7 +47,7 @@ class Accounts:
         await self._documents.upsert(
             "wx_sessions",
             wx.openid,
-            {"session_key": wx.session_key, "unionid": wx.unionid, "at_ms": _now_ms()},
+            {"session_key": wx.session_key, "unionid": wx.unionid, "at_ms": now_ms()},
         )
         account = await self._documents.find_one("accounts", {"_id": wx.openid})
         if account is not None:
@@ -62,7 +58,7 @@ class Accounts:
         if found is None:
             member = Member(
                 id=member_id_for(wx.openid), openid=wx.openid, nickname="逛友", city_id=DEFAULT_CITY,
-                created_ms=_now_ms(),
+                created_ms=now_ms(),
             )  # fmt: skip
             await self._documents.insert_one("members", {"_id": member.id, **member.model_dump()})
             member_id = member.id
@@ -81,7 +77,7 @@ class Accounts:
         """Each consent is its own flag with the time it was given; every change is logged."""
         if kind not in CONSENT_KINDS:
             raise Invalid(f"unknown consent {kind!r}; one of {', '.join(CONSENT_KINDS)}")
-        now = _now_ms()
+        now = now_ms()
         await self._documents.update_one(
             "members", {"id": member_id}, {"$set": {f"consents.{kind}_ms": now if granted else None}}
         )
@@ -103,7 +99,7 @@ class Accounts:
             raise NotFound(f"no brand {brand_id}")
         await self.member(member_id)
         card_id = f"{brand_id}:{card_no}"
-        now = _now_ms()
+        now = now_ms()
         if not await self._documents.insert_one(
             "member_cards", {"_id": card_id, "member_id": member_id, "bound_ms": now}
         ):
