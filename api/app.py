@@ -11,6 +11,7 @@ from starlette.routing import Route, WebSocketRoute
 from api.coupons_rest import router as coupons_router
 from api.graphql.endpoint import GraphQLEndpoint
 from api.media import router as media_router
+from api.mp import mount_miniprogram
 from api.rest import router
 from api.services import AppServices
 from api.webhooks import router as webhooks_router
@@ -34,4 +35,5 @@ def create_app(services: AppServices) -> FastAPI:
     graphql = GraphQLEndpoint(services)
     app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
     app.router.routes.append(WebSocketRoute("/graphql", graphql))
+    mount_miniprogram(app)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
-from api.graphql import accounts, content, coupons, payments, places, recommendations, staff
+from api.graphql import accounts, content, coupons, payments, places, recommendations, signals, staff
 from api.graphql.errors import ErrorCodes, Schema
 from api.graphql.limits import MAX_TOKENS, DepthAndAliasLimits
 
@@ -25,6 +25,7 @@ MUTATIONS: tuple[type, ...] = (
     places.Mutation,
     payments.Mutation,
     content.Mutation,
+    signals.Mutation,
 )
 
 Query = merge_types("Query", QUERIES)

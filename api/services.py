@@ -22,6 +22,7 @@ from guang.places.service import Places
 from guang.services.app_events import AppEvents
 from guang.services.catalog import Catalog
 from guang.services.devices import DeviceRegistry
+from guang.services.signals import Signals
 from guang.staff.service import StaffDesk
 from recsys.service import Recommender
 from recsys.store_lists import StoreListCache
@@ -42,6 +43,7 @@ class AppServices:
     staff: StaffDesk
     coupons: Coupons
     payments: Payments
+    signals: Signals
 
     @classmethod
     async def build(cls, container: Container) -> AppServices:
@@ -104,6 +106,7 @@ class AppServices:
                 documents=docs, events=events, catalog=catalog, settings=settings, directories=directories
             ),
             payments=Payments(documents=docs, events=events, catalog=catalog, settings=settings),
+            signals=Signals(events=events, features=container.features, catalog=catalog, demo=settings.demo),
         )
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 
 from guang.adapters.ports import FeatureStore, VectorFilter, VectorHit, VectorIndex, VectorQuery
 from guang.domain import keys
+from guang.domain.events import member_subject
+from guang.domain.features import ShopperHistory, SubjectFeatures
 from guang.services.catalog import Catalog, CatalogProduct
 from recsys.models import Audience, RecItem, RecList, Surface
 from recsys.ranking import Interest, Weights, blend_interest, query_vector, reason, score
@@ -41,6 +44,10 @@ class Recommender:
         self._weights = weights or Weights()
         self._rules = rules or RuleConfig()
         self._max_popularity = max((p.popularity for p in catalog.products.values()), default=0)
+        self._best_sellers = [
+            p.id
+            for p in sorted(catalog.products.values(), key=lambda p: (-p.popularity, p.id))[:BEST_SELLERS]
+        ]
 
     async def for_store(self, store_id: str, *, limit: int, surface: Surface = Surface.SCREEN) -> RecList:
         """What is most worth showing to whoever is in this store now; the store's best if nobody is known."""
@@ -54,12 +61,7 @@ class Recommender:
             day=keys.local_day(now_ms),
         )
         interest = blend_interest(audience, now_ms=now_ms, half_life_s=self._half_life_s)
-        hits = await self._candidates(store_id, interest) if not interest.empty else []
-        ranked = self._score(hits, best, interest)
-        ranked = drop_capped(
-            drop_bought(ranked, set(history.bought), self._rules), history.shown_today, self._rules
-        )
-        chosen = diversify(ranked, limit, self._rules)
+        chosen = await self._rank(store_id, interest, best, history, limit)
         kind = (
             Audience.STORE_BEST
             if interest.empty
@@ -67,10 +69,7 @@ class Recommender:
             if len(audience) == 1
             else Audience.GROUP
         )
-        items = [
-            RecItem(product=p, score=round(s, 4), reason=reason(p, audience, self._catalog.zones))
-            for p, s in chosen
-        ]
+        items = self._explained(chosen, audience)
         cause = max(audience, key=lambda f: f.ts_ms).last_event_id if audience else None
         return RecList(
             rec_id=new_rec_id(),
@@ -81,6 +80,102 @@ class Recommender:
             cause_event_id=cause,
             generated_ms=now_ms,
         )
+
+    async def for_member(self, member_id: str, *, limit: int, surface: Surface = Surface.FEED) -> RecList:
+        """猜你喜欢 across the catalog for one shopper: their own interest, else what sells best."""
+        now_ms = int(time.time() * 1000)
+        people, history = await self._features.audience(
+            [member_subject(member_id)], surface=surface.value, day=keys.local_day(now_ms)
+        )
+        interest = blend_interest(people, now_ms=now_ms, half_life_s=self._half_life_s)
+        chosen = await self._rank(None, interest, self._best_sellers, history, limit)
+        return RecList(
+            rec_id=new_rec_id(),
+            surface=surface,
+            audience=Audience.STORE_BEST if interest.empty else Audience.PERSONAL,
+            items=self._explained(chosen, people),
+            cause_event_id=people[0].last_event_id if people else None,
+            generated_ms=now_ms,
+        )
+
+    async def after_purchase(
+        self, member_id: str, *, store_id: str, bought: Sequence[str], limit: int
+    ) -> RecList:
+        """PAY_SUCCESS: what goes with what was just bought, in the same store. Products bought together
+        with it elsewhere lead; then the shopper's interest and the store's best, never the same category."""
+        now_ms = int(time.time() * 1000)
+        people, history = await self._features.audience(
+            [member_subject(member_id)], surface=Surface.PAY_SUCCESS.value, day=keys.local_day(now_ms)
+        )
+        partners = await self._features.co_purchased(bought, per_sku=CANDIDATES)
+        _, best, _ = await self._features.store_context(
+            store_id,
+            since_ms=now_ms,
+            people=1,
+            best=BEST_SELLERS,
+            surface=Surface.PAY_SUCCESS.value,
+            day=keys.local_day(now_ms),
+        )
+        interest = blend_interest(people, now_ms=now_ms, half_life_s=self._half_life_s)
+        bought_products = [p for sku in bought if (p := self._catalog.products.get(sku)) is not None]
+        bought_categories = {p.category for p in bought_products}
+        strongest = max(partners.values(), default=0.0) or 1.0
+        ranked = [
+            (
+                p,
+                score(p, 0.0, interest, self._max_popularity, self._weights)
+                + partners.get(sku, 0.0) / strongest,
+            )
+            for sku in dict.fromkeys([*partners, *best])
+            if (p := self._catalog.products.get(sku)) is not None and p.category not in bought_categories
+        ]
+        ranked.sort(key=lambda pair: pair[1], reverse=True)
+        ranked = drop_capped(
+            drop_bought(ranked, set(history.bought) | set(bought), self._rules),
+            history.shown_today,
+            self._rules,
+        )
+        chosen = diversify(ranked, limit, self._rules)
+        anchor = bought_products[0].name if bought_products else "你刚买的"
+        items = [
+            RecItem(
+                product=p,
+                score=round(s, 4),
+                reason=f"买了{anchor}的人也买了" if p.id in partners else f"和{anchor}很搭",
+            )
+            for p, s in chosen
+        ]
+        return RecList(
+            rec_id=new_rec_id(),
+            surface=Surface.PAY_SUCCESS,
+            audience=Audience.PERSONAL,
+            items=items,
+            store_id=store_id,
+            generated_ms=now_ms,
+        )
+
+    async def _rank(
+        self,
+        store_id: str | None,
+        interest: Interest,
+        best: Sequence[str],
+        history: ShopperHistory,
+        limit: int,
+    ) -> list[tuple[CatalogProduct, float]]:
+        hits = await self._candidates(store_id, interest) if not interest.empty else []
+        ranked = self._score(hits, best, interest)
+        ranked = drop_capped(
+            drop_bought(ranked, set(history.bought), self._rules), history.shown_today, self._rules
+        )
+        return diversify(ranked, limit, self._rules)
+
+    def _explained(
+        self, chosen: Sequence[tuple[CatalogProduct, float]], audience: Sequence[SubjectFeatures]
+    ) -> list[RecItem]:
+        return [
+            RecItem(product=p, score=round(s, 4), reason=reason(p, audience, self._catalog.zones))
+            for p, s in chosen
+        ]
 
     async def _candidates(self, store_id: str | None, interest: Interest) -> list[VectorHit]:
         vector = query_vector(interest, self._catalog.centroids)
@@ -96,8 +191,11 @@ class Recommender:
         results = self._vectors.search_many(queries)
         return [hit for result in results for hit in result]
 
+    def _score_one(self, product: CatalogProduct, interest: Interest, similarity: float = 0.0) -> float:
+        return score(product, similarity, interest, self._max_popularity, self._weights)
+
     def _score(
-        self, hits: list[VectorHit], best: list[str], interest: Interest
+        self, hits: list[VectorHit], best: Sequence[str], interest: Interest
     ) -> list[tuple[CatalogProduct, float]]:
         similarity: dict[str, float] = {}
         for hit in hits:
@@ -107,7 +205,7 @@ class Recommender:
         for sku in best:
             similarity.setdefault(sku, 0.0)
         ranked = [
-            (product, score(product, sim, interest, self._max_popularity, self._weights))
+            (product, self._score_one(product, interest, sim))
             for sku, sim in similarity.items()
             if (product := self._catalog.products.get(sku)) is not None
         ]

@@ -53,6 +53,9 @@ class Viewer:
     store_id: str | None
     brand_id: str | None
     mall_id: str | None
+    demo: bool = strawberry.field(
+        description="The server runs as a demo: simulatePayment and simulateDwell work, logins are demo codes"
+    )
 
 
 @strawberry.type
@@ -63,10 +66,10 @@ class LoginResult:
     viewer: Viewer
 
 
-def viewer_of(who: Principal) -> Viewer:
+def viewer_of(who: Principal, *, demo: bool) -> Viewer:
     return Viewer(
         subject_id=who.subject_id, role=who.role, store_id=who.store_id, brand_id=who.brand_id,
-        mall_id=who.mall_id,
+        mall_id=who.mall_id, demo=demo,
     )  # fmt: skip
 
 
@@ -86,7 +89,7 @@ def member_of(m: MemberModel) -> Member:
 class Query:
     @strawberry.field(description="Who this session is")
     def viewer(self, info: Info[Any, Any]) -> Viewer:
-        return viewer_of(require(info))
+        return viewer_of(require(info), demo=services(info).container.settings.demo)
 
     @strawberry.field(description="The calling shopper's member profile, consents and cards")
     async def me(self, info: Info[Any, Any]) -> Member:
@@ -106,7 +109,7 @@ class Mutation:
             token=session.token,
             expires_in_s=app.accounts.tokens.ttl_for(session.principal.role),
             new_member=session.new_member,
-            viewer=viewer_of(session.principal),
+            viewer=viewer_of(session.principal, demo=app.container.settings.demo),
         )
 
     @strawberry.mutation(description="Give or withdraw one consent; face consent gates recognition at once")

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from api.graphql.context import services
+from api.graphql.context import require_member, services
 from api.graphql.types import Product, product_of
 from guang.domain.errors import Forbidden, Invalid, NotFound
 from recsys.models import Audience as AudienceEnum
@@ -58,23 +58,43 @@ def _item(item: RecItem) -> RecommendedItem:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Recommendations for a surface; store-scoped when storeId is given")
+    @strawberry.field(
+        description=(
+            "A recommendation list. With storeId: that store's list for whoever is in it (SCREEN and "
+            "similar). PAY_SUCCESS: what goes with the order `orderId` just paid. Otherwise (FEED, "
+            "猜你喜欢): personal to the calling shopper, from what they looked at in stores."
+        )
+    )
     async def recommendations(
         self,
         info: Info[Any, Any],
         surface: Surface,  # type: ignore[valid-type]
-        mall_id: str | None = None,
         store_id: str | None = None,
+        order_id: str | None = None,
         limit: int = 8,
     ) -> Recommendation:
         app = services(info)
         if not 1 <= limit <= MAX_LIMIT:
             raise Invalid(f"limit must be between 1 and {MAX_LIMIT}")
-        if store_id is not None and store_id not in app.catalog.stores:
-            raise NotFound(f"unknown store {store_id}")
-        if store_id is None:
-            raise Invalid("storeId is required until mall-wide lists exist")
-        return recommendation_of(await app.store_lists.get(store_id, limit=limit, surface=surface))
+        if surface == SurfaceEnum.PAY_SUCCESS:
+            if order_id is None:
+                raise Invalid("PAY_SUCCESS needs the orderId that was just paid")
+            member_id = require_member(info)
+            order = await app.payments.order(order_id=order_id, member_id=member_id)
+            bought = [line.sku_id for line in order.items]
+            return recommendation_of(
+                await app.recommender.after_purchase(
+                    member_id, store_id=order.store_id, bought=bought, limit=limit
+                )
+            )
+        if order_id is not None:
+            raise Invalid("orderId applies only to PAY_SUCCESS")
+        if store_id is not None:
+            if store_id not in app.catalog.stores:
+                raise NotFound(f"unknown store {store_id}")
+            return recommendation_of(await app.store_lists.get(store_id, limit=limit, surface=surface))
+        member_id = require_member(info)
+        return recommendation_of(await app.recommender.for_member(member_id, limit=limit, surface=surface))
 
 
 @strawberry.type

@@ -205,6 +205,19 @@ class RedisFeatureStore:
         features, history = await self.audience(present, surface=surface, day=day)
         return features, [r.decode() for r in best_raw], history
 
+    async def co_purchased(self, sku_ids: Sequence[str], *, per_sku: int) -> dict[str, float]:
+        if not sku_ids:
+            return {}
+        pipe = self._redis.pipeline(transaction=False)
+        for sku in sku_ids:
+            pipe.zrevrange(keys.sku_co_purchase(sku), 0, per_sku - 1, withscores=True)
+        partners: dict[str, float] = {}
+        for rows in cast(list[list[tuple[bytes, float]]], await pipe.execute()):
+            for member, together in rows:
+                sku = member.decode()
+                partners[sku] = partners.get(sku, 0.0) + together
+        return partners
+
     async def set_store_best(self, best: Mapping[str, Mapping[str, float]]) -> None:
         pipe = self._redis.pipeline(transaction=False)
         for store_id, scores in best.items():

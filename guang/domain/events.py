@@ -26,6 +26,11 @@ class EventRejected(ValueError):
         self.event_id = event_id
 
 
+def member_subject(member_id: str) -> str:
+    """The feature subject of a member: `u:<member>` (visitors are `v:<visitor>`); the two never collide."""
+    return f"u:{member_id}"
+
+
 class BaseEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -47,7 +52,7 @@ class BaseEvent(BaseModel):
     @property
     def subject_id(self) -> str:
         """`u:<member>` or `v:<visitor>`: members and anonymous visitors never collide."""
-        return f"u:{self.user_id}" if self.user_id is not None else f"v:{self.visitor_id}"
+        return member_subject(self.user_id) if self.user_id is not None else f"v:{self.visitor_id}"
 
 
 class LocationEvent(BaseEvent):

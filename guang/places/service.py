@@ -12,7 +12,7 @@ from guang.coupons.rules import applies_to
 from guang.coupons.service import live_coupons
 from guang.domain import keys
 from guang.domain.errors import Forbidden, Invalid, NotFound
-from guang.domain.events import InteractionEvent, LocationEvent
+from guang.domain.events import InteractionEvent, LocationEvent, member_subject
 from guang.domain.features import decay_factor, decayed
 from guang.domain.geo import check_position, distance_to, position
 from guang.domain.models import Activity, Coupon, Mall, Staff, StaffPost, Store
@@ -335,7 +335,7 @@ class Places:
 
     async def interest(self, member_id: str) -> dict[str, float]:
         """The member's live category interest, decayed to now and normalised to sum 1 (empty if none)."""
-        found = await self._features.subjects([f"u:{member_id}"])
+        found = await self._features.subjects([member_subject(member_id)])
         if not found:
             return {}
         factor = decay_factor(now_ms() - found[0].ts_ms, self._settings.interest_half_life_s)

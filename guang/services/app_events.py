@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 
 from guang.adapters.ports import EventBus
 from guang.domain.events import BaseEvent, event_to_json
@@ -27,3 +28,8 @@ class AppEvents:
         key = f"{self._namespace}:{dedupe_id or event.event_id}"
         [result] = await self._bus.publish([(key, event_to_json(event))])
         return result.accepted
+
+    async def emit_many(self, events: Sequence[BaseEvent]) -> None:
+        """Publish a batch of fresh events (new ids, nothing to de-duplicate) in one round trip."""
+        if events:
+            await self._bus.publish([(f"{self._namespace}:{e.event_id}", event_to_json(e)) for e in events])

@@ -1,0 +1,132 @@
+"""The shopper's own lists (猜你喜欢, pay-success), logged impressions/clicks and the demo shelf visit."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import redis.asyncio
+
+from tests.integration.api.conftest import ApiStack, GraphQLFailed
+from tests.integration.api.test_payments import CHECKOUT, _store_with_products
+
+FEED = """query($s: Surface!, $o: String, $n: Int!) {
+  recommendations(surface: $s, orderId: $o, limit: $n) {
+    recId surface items { reason product { id category } } } }"""
+LOG = """mutation($e: [InteractionInput!]!) {
+  logInteractions(events: $e) { accepted refused { index reason } } }"""
+DWELL = """mutation($s: String!, $z: String) {
+  simulateDwell(storeId: $s, seconds: 40, zoneId: $z) {
+    eventId storeId zoneId zoneName category dwellMs } }"""
+FACE = "mutation($g: Boolean!) { setConsent(kind: FACE, granted: $g) { id } }"
+
+
+async def _bus_events(api: ApiStack, kind: str) -> list[dict[str, Any]]:
+    client = redis.asyncio.Redis.from_url(api.settings.bus_url)
+    try:
+        entries = await client.xrange(api.settings.events_stream)
+    finally:
+        await client.aclose()
+    return [e for _, fields in entries if (e := json.loads(fields[b"e"])).get("type") == kind]
+
+
+async def test_the_feed_needs_a_shopper_and_gives_a_new_one_the_best_sellers(api: ApiStack) -> None:
+    with pytest.raises(GraphQLFailed) as anonymous:
+        await api.gql(FEED, {"s": "FEED", "n": 6})
+    assert anonymous.value.codes == ["UNAUTHENTICATED"]
+
+    token = await api.new_shopper()
+    recs = (await api.gql(FEED, {"s": "FEED", "n": 6}, token=token))["recommendations"]
+    assert recs["surface"] == "FEED" and recs["recId"].startswith("rec_")
+    assert len(recs["items"]) == 6
+    best = sorted(api.data.products, key=lambda p: (-p.popularity, p.id))[:30]
+    assert {i["product"]["id"] for i in recs["items"]} <= {p.id for p in best}
+
+
+async def test_pay_success_suggests_other_categories_of_the_same_store_never_what_was_bought(
+    api: ApiStack,
+) -> None:
+    token = await api.new_shopper()
+    store, products = _store_with_products(api)
+    placed = (
+        await api.gql(CHECKOUT, {"s": store.id, "i": [{"skuId": products[0].id, "qty": 1}]}, token=token)
+    )["checkout"]
+    recs = (await api.gql(FEED, {"s": "PAY_SUCCESS", "o": placed["orderId"], "n": 6}, token=token))[
+        "recommendations"
+    ]
+    assert recs["items"], "a store with other categories has something to go with the purchase"
+    assert all(i["product"]["category"] != products[0].category for i in recs["items"])
+    assert all(
+        i["reason"] in (f"和{products[0].name}很搭", f"买了{products[0].name}的人也买了")
+        for i in recs["items"]
+    )
+
+    other = await api.new_shopper()
+    with pytest.raises(GraphQLFailed) as foreign:
+        await api.gql(FEED, {"s": "PAY_SUCCESS", "o": placed["orderId"], "n": 6}, token=other)
+    assert foreign.value.codes == ["FORBIDDEN"]
+    with pytest.raises(GraphQLFailed) as missing:
+        await api.gql(FEED, {"s": "PAY_SUCCESS", "n": 6}, token=token)
+    assert missing.value.codes == ["INVALID_ARGUMENT"]
+
+
+async def test_interactions_keep_every_valid_one_and_refuse_each_bad_one_with_a_reason(api: ApiStack) -> None:
+    token = await api.new_shopper()
+    viewer = (await api.gql("{ viewer { subjectId } }", token=token))["viewer"]
+    events = [
+        {
+            "action": "IMPRESSION",
+            "targetType": "PRODUCT",
+            "targetId": "sku-1",
+            "surface": "FEED",
+            "recId": "rec_a",
+        },
+        {"action": "CLICK", "targetType": "PRODUCT", "targetId": "bad id with spaces", "surface": "FEED"},
+        {
+            "action": "CLICK",
+            "targetType": "PRODUCT",
+            "targetId": "sku-1",
+            "surface": "FEED",
+            "recId": "rec_a",
+        },
+    ]
+    log = (await api.gql(LOG, {"e": events}, token=token))["logInteractions"]
+    assert log["accepted"] == 2
+    assert [r["index"] for r in log["refused"]] == [1] and "target_id" in log["refused"][0]["reason"]
+    member = viewer["subjectId"]
+    mine = [e for e in await _bus_events(api, "interaction") if e.get("user_id") == member]
+    assert sorted((e["action"], e["rec_id"]) for e in mine) == [("click", "rec_a"), ("impression", "rec_a")]
+
+    with pytest.raises(GraphQLFailed) as too_many:
+        await api.gql(LOG, {"e": [events[0]] * 51}, token=token)
+    assert too_many.value.codes == ["INVALID_ARGUMENT"]
+    with pytest.raises(GraphQLFailed) as anonymous:
+        await api.gql(LOG, {"e": [events[0]]})
+    assert anonymous.value.codes == ["UNAUTHENTICATED"]
+
+
+async def test_a_simulated_shelf_visit_needs_face_consent_and_reaches_the_bus_as_a_dwell(
+    api: ApiStack,
+) -> None:
+    token = await api.new_shopper()
+    store = api.data.stores[0]
+    assert (await api.gql("{ viewer { demo } }", token=token))["viewer"]["demo"] is True
+    with pytest.raises(GraphQLFailed) as refused:
+        await api.gql(DWELL, {"s": store.id}, token=token)
+    assert refused.value.codes == ["FORBIDDEN"]
+
+    await api.gql(FACE, {"g": True}, token=token)
+    shelf = next(z for z in api.data.zones if z.store_id == store.id and z.kind == "shelf")
+    dwell = (await api.gql(DWELL, {"s": store.id, "z": shelf.id}, token=token))["simulateDwell"]
+    assert (dwell["zoneId"], dwell["zoneName"], dwell["dwellMs"]) == (shelf.id, shelf.name, 40_000)
+    [sent] = [e for e in await _bus_events(api, "dwell") if e["event_id"] == dwell["eventId"]]
+    assert (sent["store_id"], sent["zone_id"], sent["dwell_ms"]) == (store.id, shelf.id, 40_000)
+
+    with pytest.raises(GraphQLFailed) as unknown:
+        await api.gql(DWELL, {"s": "no-such-store"}, token=token)
+    assert unknown.value.codes == ["NOT_FOUND"]
+    await api.gql(FACE, {"g": False}, token=token)
+    with pytest.raises(GraphQLFailed) as withdrawn:
+        await api.gql(DWELL, {"s": store.id}, token=token)
+    assert withdrawn.value.codes == ["FORBIDDEN"]
