@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from api.graphql.context import principal, require, require_member, services
 from api.graphql.pagination import Connection, paginate
-from api.graphql.types import Product, product_of
+from api.graphql.types import Product, StoreTile, product_of, tile_of
 from guang.accounts.models import Role
 from guang.content.models import ArticleView, CommentView, ShareView
 from guang.content.models import ProductLink as ProductLinkView
@@ -25,18 +25,10 @@ class ArticleStatus(Enum):
     PUBLISHED = "published"
 
 
-@strawberry.type(description="A store that carries a linked product")
-class ArticleStore:
-    id: str
-    name: str
-    mall_id: str
-    floor: str
-
-
 @strawberry.type(description="A product an article links to, with the store to find it in")
 class ArticleProductLink:
     product: Product
-    store: ArticleStore | None = strawberry.field(description="Nearest carrying store when lat/lng given")
+    store: StoreTile | None = strawberry.field(description="Nearest carrying store when lat/lng given")
     distance_m: float | None = strawberry.field(description="Metres to `store` from lat/lng, when given")
 
 
@@ -100,7 +92,7 @@ class ArticleChanges:
 
 def _link(link: ProductLinkView) -> ArticleProductLink:
     s = link.store
-    store = ArticleStore(id=s.id, name=s.name, mall_id=s.mall_id, floor=s.floor) if s else None
+    store = tile_of(s) if s else None
     return ArticleProductLink(product=product_of(link.product), store=store, distance_m=link.distance_m)
 
 

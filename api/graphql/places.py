@@ -9,10 +9,12 @@ import strawberry
 from strawberry.types import Info
 
 from api.graphql.context import principal, require_member, services
+from api.graphql.coupons import Coupon, coupon_of
 from api.graphql.pagination import Connection, connection, page_bounds, paginate
-from api.graphql.types import Product, product_of
+from api.graphql.types import Product, StaffMember, StoreTile, product_of, tile_of
 from guang.accounts.models import Role
-from guang.domain.models import Activity, Coupon, Mall, Staff, StaffPost, Store
+from guang.coupons.models import CouponOffer
+from guang.domain.models import Activity, Mall, Staff, StaffPost, Store
 from guang.places import models
 from guang.places.models import MALL_RADIUS_M, STORE_RADIUS_M
 
@@ -34,19 +36,6 @@ class ShoppingMall:
     lng: float
     geofence_m: float = strawberry.field(description="Radius of the mall's geofence, in metres")
     distance_m: int | None
-
-
-@strawberry.type(description="A store as a card (nearby carousel, followed stores)")
-class StoreTile:
-    id: str
-    name: str
-    floor: str
-    brand_id: str
-    brand_name: str
-    mall_id: str
-    mall_name: str
-    services: list[str]
-    distance_m: int | None = strawberry.field(description="Metres from the asked position, if one was given")
 
 
 @strawberry.type(description="The brand of a store, with its own mini-program to jump to")
@@ -75,13 +64,6 @@ class HomeDelivery:
     eta_min: int | None
 
 
-@strawberry.type(description="One of the store's staff")
-class StoreTeamMember:
-    id: str
-    name: str
-    title: str
-
-
 @strawberry.type(description="A 店员说 post on a store's home page")
 class StoreFeedPost:
     id: str
@@ -108,11 +90,17 @@ class StorePage:
     @strawberry.field(description="The store's staff (导购)")
     async def staff(
         self, info: Info[Any, Any], first: int = 10, after: str | None = None
-    ) -> Connection[StoreTeamMember]:
+    ) -> Connection[StaffMember]:
         async def fetch(skip: int, limit: int) -> list[Staff]:
             return await services(info).places.staff(self.id, skip=skip, limit=limit)
 
-        return await paginate(fetch, first=first, after=after, node=_team_member)
+        def node(s: Staff) -> StaffMember:
+            return StaffMember(
+                id=s.id, name=s.name, title=s.title, store_id=self.id, store_name=self.name,
+                brand_name=self.brand.name, mall_name=self.mall.name,
+            )  # fmt: skip
+
+        return await paginate(fetch, first=first, after=after, node=node)
 
     @strawberry.field(description="The store's 店员说 posts, newest first")
     async def posts(
@@ -176,19 +164,6 @@ class MallActivity:
     ends_at_ms: float
 
 
-@strawberry.type(description="A coupon live now in a mall")
-class MallCoupon:
-    id: str
-    title: str
-    brand_id: str
-    store_id: str | None
-    discount_fen: int
-    min_spend_fen: int
-    starts_at_ms: float
-    ends_at_ms: float
-    sold_out: bool
-
-
 @strawberry.type(description="A store worth visiting, and why")
 class StoreWorthVisiting:
     store: StoreTile
@@ -224,11 +199,13 @@ class MallToday:
     @strawberry.field(description="Coupons of this mall live now, biggest discount first")
     async def coupons(
         self, info: Info[Any, Any], first: int = 10, after: str | None = None
-    ) -> Connection[MallCoupon]:
-        async def fetch(skip: int, limit: int) -> list[Coupon]:
-            return await services(info).places.mall_coupons(self.mall.id, skip=skip, limit=limit)
+    ) -> Connection[Coupon]:
+        async def fetch(skip: int, limit: int) -> list[CouponOffer]:
+            return await services(info).coupons.in_mall(
+                self.mall.id, member_id=self.member_id, skip=skip, limit=limit
+            )
 
-        return await paginate(fetch, first=first, after=after, node=_coupon)
+        return await paginate(fetch, first=first, after=after, node=coupon_of)
 
 
 def mall_of(m: Mall, distance_m: int | None = None) -> ShoppingMall:
@@ -239,30 +216,10 @@ def mall_of(m: Mall, distance_m: int | None = None) -> ShoppingMall:
     )  # fmt: skip
 
 
-def tile_of(card: models.StoreCard) -> StoreTile:
-    s = card.store
-    return StoreTile(
-        id=s.id, name=s.name, floor=s.floor, brand_id=card.brand.id, brand_name=card.brand.name,
-        mall_id=card.mall.id, mall_name=card.mall.name, services=list(s.services), distance_m=card.distance_m,
-    )  # fmt: skip
-
-
-def _team_member(s: Staff) -> StoreTeamMember:
-    return StoreTeamMember(id=s.id, name=s.name, title=s.title)
-
-
 def _activity(a: Activity) -> MallActivity:
     return MallActivity(
         id=a.id, title=a.title, description=a.description, location=a.location,
         starts_at_ms=float(a.starts_ms), ends_at_ms=float(a.ends_ms),
-    )  # fmt: skip
-
-
-def _coupon(c: Coupon) -> MallCoupon:
-    return MallCoupon(
-        id=c.id, title=c.title, brand_id=c.brand_id, store_id=c.store_id, discount_fen=c.discount_fen,
-        min_spend_fen=c.min_spend_fen, starts_at_ms=float(c.starts_ms), ends_at_ms=float(c.ends_ms),
-        sold_out=c.claimed >= c.total_stock,
     )  # fmt: skip
 
 

@@ -12,9 +12,9 @@ from strawberry.types import Info
 
 from api.graphql.context import principal, require, require_member, services
 from api.graphql.pagination import Connection, paginate
-from api.graphql.types import Product, product_of
+from api.graphql.types import Product, StaffMember, StoreTile, product_of, tile_of
 from guang.accounts.models import Role
-from guang.staff.models import AdvisorView, PostDraft, PostEdit, PostView, StaffCard, StaffStoreCard
+from guang.staff.models import AdvisorView, PostDraft, PostEdit, PostView, StaffCard
 from guang.staff.models import ConsultSource as ConsultSourceEnum
 
 ConsultSource = strawberry.enum(ConsultSourceEnum, description="Where the shopper pressed 向TA咨询")
@@ -43,31 +43,10 @@ class StaffPostStatus(Enum):
     PUBLISHED = "published"
 
 
-@strawberry.type(description="A store as 店员说 shows it: with its brand and mall (商圈)")
-class StaffStore:
-    id: str
-    name: str
-    brand_id: str
-    brand_name: str
-    mall_id: str
-    mall_name: str
-
-
-@strawberry.type(description="A post's author, in brief")
-class StaffMember:
-    id: str
-    name: str
-    title: str
-    store_id: str
-    store_name: str
-    brand_name: str
-    mall_name: str
-
-
 @strawberry.type(description="A product a post links to, sold at the post's store")
 class StaffPostProduct:
     product: Product
-    store: StaffStore
+    store: StoreTile
 
 
 @strawberry.type(description="A 店员说 post")
@@ -76,7 +55,7 @@ class StaffPost:
     text: str
     products: list[StaffPostProduct]
     staff: StaffMember
-    store: StaffStore
+    store: StoreTile
     status: StaffPostStatus
     published_at_ms: float = strawberry.field(description="When published (creation time for a draft)")
     updated_at_ms: float | None
@@ -89,7 +68,7 @@ class StaffProfile:
     id: str
     name: str
     title: str
-    store: StaffStore
+    store: StoreTile
 
     known_advisor: strawberry.Private[bool | None] = None
     """Set when the resolver already knows (我的购物顾问, 向TA咨询), so `isMyAdvisor` asks nothing."""
@@ -171,28 +150,21 @@ class StaffPostChanges:
     product_ids: list[str] | None = None
 
 
-def store_of(s: StaffStoreCard) -> StaffStore:
-    return StaffStore(
-        id=s.id, name=s.name, brand_id=s.brand_id, brand_name=s.brand_name, mall_id=s.mall_id,
-        mall_name=s.mall_name,
-    )  # fmt: skip
-
-
 def member_of(c: StaffCard) -> StaffMember:
     return StaffMember(
-        id=c.id, name=c.name, title=c.title, store_id=c.store.id, store_name=c.store.name,
-        brand_name=c.store.brand_name, mall_name=c.store.mall_name,
+        id=c.id, name=c.name, title=c.title, store_id=c.store.store.id, store_name=c.store.store.name,
+        brand_name=c.store.brand.name, mall_name=c.store.mall.name,
     )  # fmt: skip
 
 
 def profile_of(c: StaffCard, *, advisor: bool | None = None) -> StaffProfile:
     """`advisor`: whether they are the caller's advisor, when already known."""
-    return StaffProfile(id=c.id, name=c.name, title=c.title, store=store_of(c.store), known_advisor=advisor)
+    return StaffProfile(id=c.id, name=c.name, title=c.title, store=tile_of(c.store), known_advisor=advisor)
 
 
 def post_of(info: Info[Any, Any], view: PostView) -> StaffPost:
     catalog = services(info).catalog
-    store = store_of(view.author.store)
+    store = tile_of(view.author.store)
     p = view.post
     products = [
         StaffPostProduct(product=product_of(catalog.products[pid]), store=store)

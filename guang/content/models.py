@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from guang.domain.models import Article, Domain
+from guang.places.models import StoreCard
 from guang.services.catalog import CatalogProduct
 
 ARTICLES = "articles"
@@ -69,17 +70,9 @@ class ArticleDraft:
 
 
 @dataclass(frozen=True)
-class StoreRef:
-    id: str
-    name: str
-    mall_id: str
-    floor: str
-
-
-@dataclass(frozen=True)
 class ProductLink:
     product: CatalogProduct
-    store: StoreRef | None
+    store: StoreCard | None
     distance_m: float | None
 
 

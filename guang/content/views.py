@@ -16,10 +16,10 @@ from typing import Any
 from guang.accounts.models import Principal
 from guang.adapters.ports import DocumentStore
 from guang.content.cover import cover_path
-from guang.content.models import ARTICLES, COMMENTS, LIKES, ArticleView, ProductLink, StoreRef
+from guang.content.models import ARTICLES, COMMENTS, LIKES, ArticleView, ProductLink
 from guang.content.rules import can_see, is_public, pick_store
 from guang.domain.errors import NotFound
-from guang.domain.models import Article, Store
+from guang.domain.models import Article
 from guang.places.directory import Directories, Directory
 from guang.services.catalog import Catalog
 
@@ -217,7 +217,7 @@ class ArticleViews:
         views = []
         for a in articles:
             links = [
-                self._link(pid, stock.get(pid, []), places.stores, lat=lat, lng=lng, mall_id=mall_id)
+                self._link(pid, stock.get(pid, []), places, lat=lat, lng=lng, mall_id=mall_id)
                 for pid in a.product_ids
                 if pid in self._catalog.products
             ]
@@ -240,7 +240,7 @@ class ArticleViews:
         self,
         product_id: str,
         stock: list[dict[str, Any]],
-        stores: Mapping[str, Store],
+        places: Directory,
         *,
         lat: float | None,
         lng: float | None,
@@ -249,15 +249,13 @@ class ArticleViews:
         candidates = [
             (store.id, int(s["qty"]), store.location, store.mall_id)
             for s in stock
-            if (store := stores.get(s["store_id"])) is not None
+            if (store := places.stores.get(s["store_id"])) is not None and places.knows(store)
         ]
         picked = pick_store(candidates, lat=lat, lng=lng, mall_id=mall_id)
         product = self._catalog.products[product_id]
         if picked is None:
             return ProductLink(product=product, store=None, distance_m=None)
-        store = stores[picked[0]]
-        ref = StoreRef(id=store.id, name=store.name, mall_id=store.mall_id, floor=store.floor)
-        return ProductLink(product=product, store=ref, distance_m=picked[1])
+        return ProductLink(product=product, store=places.card(places.stores[picked[0]]), distance_m=picked[1])
 
     async def _counts(self, collection: str, match: Mapping[str, Any]) -> dict[str, int]:
         rows = await self._documents.aggregate(

@@ -205,6 +205,13 @@ class Coupons:
     async def coupon(self, *, coupon_id: str, member_id: str | None) -> CouponOffer:
         return await self._offer(await self._get_coupon(coupon_id), member_id)
 
+    async def in_mall(
+        self, mall_id: str, *, member_id: str | None, skip: int, limit: int
+    ) -> list[CouponOffer]:
+        """Coupons of the mall live now (sold-out ones too), biggest discount first."""
+        live = await live_coupons(self._documents, mall_id=mall_id, skip=skip, limit=limit)
+        return await self._offers(live, member_id=member_id)
+
     async def nearby(self, *, lat: float, lng: float, member_id: str | None) -> list[CouponOffer]:
         """Live standard coupons with stock whose store (or mall) is within their radius, nearest first.
         Distances come from the in-memory directory; one coupons query, one quota query (shoppers)."""

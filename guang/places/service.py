@@ -15,7 +15,7 @@ from guang.domain.errors import Forbidden, Invalid, NotFound
 from guang.domain.events import InteractionEvent, LocationEvent, member_subject
 from guang.domain.features import decay_factor, decayed
 from guang.domain.geo import check_position, distance_to, position
-from guang.domain.models import Activity, Coupon, Mall, Staff, StaffPost, Store
+from guang.domain.models import Activity, Mall, Staff, StaffPost, Store
 from guang.places import rules
 from guang.places.directory import Directories, Directory
 from guang.places.models import (
@@ -328,10 +328,6 @@ class Places:
         docs = await self._documents.find("activities", {"mall_id": mall_id, "ends_ms": {"$gt": now}})
         today = [a for a in map(Activity.model_validate, docs) if a.starts_ms < end_of_day]
         return sorted(today, key=lambda a: (a.starts_ms, a.id))[skip : skip + limit]
-
-    async def mall_coupons(self, mall_id: str, *, skip: int, limit: int) -> list[Coupon]:
-        """Coupons of the mall that are live now (sold-out ones too), biggest discount first."""
-        return await live_coupons(self._documents, mall_id=mall_id, skip=skip, limit=limit)
 
     async def interest(self, member_id: str) -> dict[str, float]:
         """The member's live category interest, decayed to now and normalised to sum 1 (empty if none)."""

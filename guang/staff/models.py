@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from guang.domain.models import Domain, Staff, StaffPost
+from guang.places.models import StoreCard
 
 TEXT_MAX = 1000
 MAX_PRODUCTS = 9
@@ -82,28 +83,16 @@ class PostEdit(Domain):
 
 
 @dataclass(frozen=True)
-class StaffStoreCard:
-    """A post's or staff member's store with its brand and mall names (not places' `StoreCard`)."""
-
-    id: str
-    name: str
-    brand_id: str
-    brand_name: str
-    mall_id: str
-    mall_name: str
-
-
-@dataclass(frozen=True)
 class StaffCard:
     """A staff member as shoppers see them: never their WeCom user id."""
 
     id: str
     name: str
     title: str
-    store: StaffStoreCard
+    store: StoreCard
 
     @classmethod
-    def of(cls, staff: Staff, store: StaffStoreCard) -> StaffCard:
+    def of(cls, staff: Staff, store: StoreCard) -> StaffCard:
         return cls(id=staff.id, name=staff.name, title=staff.title, store=store)
 
 

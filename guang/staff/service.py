@@ -12,6 +12,7 @@ from guang.domain.events import InteractionEvent
 from guang.domain.models import Staff, StaffPost
 from guang.domain.text import bounded
 from guang.places.directory import Directories
+from guang.places.models import StoreCard
 from guang.services.app_events import AppEvents, new_event_id, now_ms
 from guang.services.catalog import Catalog
 from guang.settings import Settings
@@ -30,7 +31,6 @@ from guang.staff.models import (
     PostEdit,
     PostView,
     StaffCard,
-    StaffStoreCard,
     is_shown,
 )
 from guang.staff.state import contact_way_url, new_state, state_key, verify_state
@@ -128,7 +128,7 @@ class StaffDesk:
                 advisor = Advisor.model_validate(existing)
         await self._events.emit(
             InteractionEvent(
-                type="interaction", event_id=new_event_id(), ts_ms=at, mall_id=card.store.mall_id,
+                type="interaction", event_id=new_event_id(), ts_ms=at, mall_id=card.store.mall.id,
                 store_id=staff.store_id, user_id=member_id, action="consult", target_type="staff",
                 target_id=staff.id, surface="SCREEN" if source is ConsultSource.SCREEN else "FEED",
             ),
@@ -180,7 +180,7 @@ class StaffDesk:
         elif who.role is Role.BRAND_ADMIN:
             if not draft.store_id or not draft.staff_id:
                 raise Invalid("a brand admin names the store (storeId) and its staff author (staffId)")
-            store = await self._store(draft.store_id)
+            store = (await self._store(draft.store_id)).store
             if store.brand_id != who.brand_id:
                 raise Forbidden(f"store {store.id} is not of your brand")
             author = await self._staff(draft.staff_id)
@@ -188,7 +188,7 @@ class StaffDesk:
                 raise Invalid(f"staff {author.id} does not work at store {store.id}")
         else:
             raise Forbidden("only staff and brand admins publish 店员说 posts")
-        store = await self._store(author.store_id)
+        store = (await self._store(author.store_id)).store
         now = now_ms()
         post = StaffPost(
             id=f"post-{new_event_id()[:16]}", staff_id=author.id, store_id=store.id, mall_id=store.mall_id,
@@ -303,18 +303,14 @@ class StaffDesk:
             raise NotFound(f"no staff member {staff_id}")
         return found
 
-    async def _store(self, store_id: str) -> StaffStoreCard:
-        """The store with its brand and mall names, from the store directory (re-read once for a store
-        opened since it was loaded)."""
+    async def _store(self, store_id: str) -> StoreCard:
+        """The store with its brand and mall, from the store directory (re-read once for a store opened
+        since it was loaded)."""
         places = await self._directories.covering(stores=[store_id])
         store = places.stores.get(store_id)
-        if store is None:
+        if store is None or not places.knows(store):
             raise NotFound(f"no store {store_id}")
-        brand, mall = places.brands.get(store.brand_id), places.malls.get(store.mall_id)
-        return StaffStoreCard(
-            id=store.id, name=store.name, brand_id=store.brand_id, brand_name=brand.name if brand else "",
-            mall_id=store.mall_id, mall_name=mall.name if mall else "",
-        )  # fmt: skip
+        return places.card(store)
 
     async def _card(self, staff: Staff) -> StaffCard:
         return StaffCard.of(staff, await self._store(staff.store_id))
