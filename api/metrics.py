@@ -39,3 +39,13 @@ store_lists_served = Gauge(
     registry=registry,
 )
 screen_updates = Counter("guang_screen_updates_total", "Updates pushed to screens", registry=registry)
+recommendations_degraded = Gauge(
+    "guang_recommendations_degraded",
+    "1 while recommendation lists are served degraded (popular items from memory), else 0",
+    registry=registry,
+)
+degraded_lists_served = Gauge(
+    "guang_degraded_lists_served",
+    "Recommendation lists served degraded since start",
+    registry=registry,
+)

@@ -108,7 +108,15 @@ async def readyz(request: Request) -> JSONResponse:
         "vectors": container.vectors.count() > 0,
     }
     ready = all(checks.values())
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    health = app_services(request).recommender.health
+    serving = {
+        "recommendations": "degraded" if health.degraded else "full",
+        "degraded_since_ms": health.degraded_since_ms,
+        "reason": health.reason or None,
+    }
+    return JSONResponse(
+        {"ready": ready, "checks": checks, "serving": serving}, status_code=200 if ready else 503
+    )
 
 
 @router.get("/metrics", summary="Prometheus metrics")
@@ -119,6 +127,8 @@ async def prometheus_metrics(request: Request) -> Response:
     metrics.dataflow_lag_seconds.set(seconds)
     metrics.store_lists_served.labels("reused").set(app.store_lists.reused)
     metrics.store_lists_served.labels("computed").set(app.store_lists.computed)
+    metrics.recommendations_degraded.set(1 if app.recommender.health.degraded else 0)
+    metrics.degraded_lists_served.set(app.recommender.health.degraded_lists)
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

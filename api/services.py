@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from api.screen_hub import ScreenHub
@@ -49,12 +50,18 @@ class AppServices:
     async def build(cls, container: Container) -> AppServices:
         settings = container.settings
         catalog = await Catalog.load(container.documents)
+        directories = Directories(container.documents)
+
+        async def in_stock() -> Mapping[str, Sequence[str]]:
+            return (await directories.get()).in_stock
+
         recommender = Recommender(
             catalog=catalog,
             features=container.features,
             vectors=container.vectors,
             half_life_s=settings.interest_half_life_s,
             presence_window_s=settings.presence_window_s,
+            in_stock=in_stock,
         )
         store_lists = StoreListCache(
             lambda store, limit, surface: recommender.for_store(store, limit=limit, surface=surface),
@@ -73,7 +80,6 @@ class AppServices:
         )
         events = AppEvents(container.bus)
         docs = container.documents
-        directories = Directories(docs)
         return cls(
             container=container,
             catalog=catalog,

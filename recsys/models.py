@@ -40,3 +40,5 @@ class RecList:
     store_id: str | None = None
     cause_event_id: str | None = None
     generated_ms: int = 0
+    degraded: bool = False
+    """Served from memory because live features or vectors did not answer (DESIGN §5)."""

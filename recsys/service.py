@@ -6,11 +6,19 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from guang.adapters.ports import FeatureStore, VectorFilter, VectorHit, VectorIndex, VectorQuery
+from guang.adapters.ports import (
+    BackendUnavailable,
+    FeatureStore,
+    VectorFilter,
+    VectorHit,
+    VectorIndex,
+    VectorQuery,
+)
 from guang.domain import keys
 from guang.domain.events import member_subject
 from guang.domain.features import ShopperHistory, SubjectFeatures
 from guang.services.catalog import Catalog, CatalogProduct
+from recsys.fallback import InStock, PopularLists, ServingHealth
 from recsys.models import Audience, RecItem, RecList, Surface
 from recsys.ranking import Interest, Weights, blend_interest, query_vector, reason, score
 from recsys.rules import RuleConfig, diversify, drop_bought, drop_capped
@@ -35,6 +43,7 @@ class Recommender:
         presence_window_s: float,
         weights: Weights | None = None,
         rules: RuleConfig | None = None,
+        in_stock: InStock | None = None,
     ) -> None:
         self._catalog = catalog
         self._features = features
@@ -43,6 +52,8 @@ class Recommender:
         self._presence_window_ms = int(presence_window_s * 1000)
         self._weights = weights or Weights()
         self._rules = rules or RuleConfig()
+        self._popular = PopularLists(catalog, in_stock, new_rec_id=new_rec_id)
+        self.health = ServingHealth()
         self._max_popularity = max((p.popularity for p in catalog.products.values()), default=0)
         self._best_sellers = [
             p.id
@@ -51,6 +62,38 @@ class Recommender:
 
     async def for_store(self, store_id: str, *, limit: int, surface: Surface = Surface.SCREEN) -> RecList:
         """What is most worth showing to whoever is in this store now; the store's best if nobody is known."""
+        try:
+            return self._served(await self._for_store(store_id, limit=limit, surface=surface))
+        except BackendUnavailable as error:
+            self.health.failed(str(error))
+            return await self._popular.for_store(store_id, limit=limit, surface=surface)
+
+    async def for_member(self, member_id: str, *, limit: int, surface: Surface = Surface.FEED) -> RecList:
+        """猜你喜欢 across the catalog for one shopper: their own interest, else what sells best."""
+        try:
+            return self._served(await self._for_member(member_id, limit=limit, surface=surface))
+        except BackendUnavailable as error:
+            self.health.failed(str(error))
+            return self._popular.everywhere(limit=limit, surface=surface)
+
+    async def after_purchase(
+        self, member_id: str, *, store_id: str, bought: Sequence[str], limit: int
+    ) -> RecList:
+        """PAY_SUCCESS: what goes with what was just bought, in the same store. Products bought together
+        with it elsewhere lead; then the shopper's interest and the store's best, never the same category."""
+        try:
+            recs = await self._after_purchase(member_id, store_id=store_id, bought=bought, limit=limit)
+            return self._served(recs)
+        except BackendUnavailable as error:
+            self.health.failed(str(error))
+            return await self._popular.for_store(store_id, limit=limit, surface=Surface.PAY_SUCCESS)
+
+    def _served(self, recs: RecList) -> RecList:
+        if self.health.degraded:
+            self.health.recovered()
+        return recs
+
+    async def _for_store(self, store_id: str, *, limit: int, surface: Surface) -> RecList:
         now_ms = int(time.time() * 1000)
         audience, best, history = await self._features.store_context(
             store_id,
@@ -81,8 +124,7 @@ class Recommender:
             generated_ms=now_ms,
         )
 
-    async def for_member(self, member_id: str, *, limit: int, surface: Surface = Surface.FEED) -> RecList:
-        """猜你喜欢 across the catalog for one shopper: their own interest, else what sells best."""
+    async def _for_member(self, member_id: str, *, limit: int, surface: Surface) -> RecList:
         now_ms = int(time.time() * 1000)
         people, history = await self._features.audience(
             [member_subject(member_id)], surface=surface.value, day=keys.local_day(now_ms)
@@ -98,11 +140,9 @@ class Recommender:
             generated_ms=now_ms,
         )
 
-    async def after_purchase(
+    async def _after_purchase(
         self, member_id: str, *, store_id: str, bought: Sequence[str], limit: int
     ) -> RecList:
-        """PAY_SUCCESS: what goes with what was just bought, in the same store. Products bought together
-        with it elsewhere lead; then the shopper's interest and the store's best, never the same category."""
         now_ms = int(time.time() * 1000)
         people, history = await self._features.audience(
             [member_subject(member_id)], surface=Surface.PAY_SUCCESS.value, day=keys.local_day(now_ms)

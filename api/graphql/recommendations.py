@@ -33,6 +33,9 @@ class Recommendation:
     rec_id: str
     surface: Surface  # type: ignore[valid-type]
     items: list[RecommendedItem]
+    degraded: bool = strawberry.field(
+        description="Popular items served from memory because live features were unavailable"
+    )
 
 
 @strawberry.type
@@ -48,7 +51,10 @@ class ScreenUpdate:
 
 def recommendation_of(recs: RecList) -> Recommendation:
     return Recommendation(
-        rec_id=recs.rec_id, surface=recs.surface, items=[_item(item) for item in recs.items]
+        rec_id=recs.rec_id,
+        surface=recs.surface,
+        items=[_item(item) for item in recs.items],
+        degraded=recs.degraded,
     )
 
 

@@ -12,6 +12,12 @@ from guang.domain.features import ShopperHistory, SubjectFeatures
 from guang.domain.signals import Signal
 from guang.domain.writes import Write
 
+
+class BackendUnavailable(RuntimeError):
+    """A backing store (Redis, Qdrant …) did not answer. Adapters raise it instead of their client's own
+    errors, so serving code can degrade (DESIGN §5) without knowing which client library sits below."""
+
+
 Progress = Callable[[int], None]
 """Called with the number of items just finished, for progress bars on long batch work."""
 

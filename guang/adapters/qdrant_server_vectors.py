@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import httpx
 from qdrant_client import QdrantClient, models
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from guang.adapters.ports import Progress, VectorFilter, VectorHit, VectorPoint, VectorQuery
+from guang.adapters.ports import (
+    BackendUnavailable,
+    Progress,
+    VectorFilter,
+    VectorHit,
+    VectorPoint,
+    VectorQuery,
+)
 from guang.adapters.qdrant_edge_vectors import KEYWORD_FIELDS
 
 _UPSERT_CHUNK = 1000
@@ -66,7 +75,10 @@ class ServerVectorIndex:
             )
             for q in queries
         ]
-        responses = self._client.query_batch_points(self._collection, requests=requests)
+        try:
+            responses = self._client.query_batch_points(self._collection, requests=requests)
+        except (ResponseHandlingException, UnexpectedResponse, httpx.HTTPError) as error:
+            raise BackendUnavailable(f"qdrant: {error}") from error
         return [
             [VectorHit(id=int(p.id), score=float(p.score), payload=p.payload or {}) for p in response.points]
             for response in responses

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import cast
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar, cast
 
 import redis
 import redis.asyncio as aioredis
 
-from guang.adapters.ports import StoreChange
+from guang.adapters.ports import BackendUnavailable, StoreChange
 from guang.domain import keys
 from guang.domain.features import LastDwell, ShopperHistory, SubjectFeatures
 from guang.domain.writes import Put, Write, ZPut
+
+P = ParamSpec("P")
+R = TypeVar("R")
+SERVING_TIMEOUT_S = 0.5
+"""A serving read that takes longer than this is treated as Redis being down: degrade, do not hang."""
 
 STORE_UPDATES_CHANNEL = "guang:store-updates"
 SUBJECT_TTL_S = 30 * 24 * 3600
@@ -149,33 +155,52 @@ def _latest_per_store(updates: Sequence[SubjectFeatures]) -> dict[str, SubjectFe
     return latest
 
 
+def _unavailable_as_backend_error(
+    read: Callable[P, Coroutine[Any, Any, R]],
+) -> Callable[P, Coroutine[Any, Any, R]]:
+    """A Redis that is down or does not answer in time becomes BackendUnavailable (serving degrades)."""
+
+    @functools.wraps(read)
+    async def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await read(*args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+            raise BackendUnavailable(f"redis: {error}") from error
+
+    return guarded
+
+
 class RedisFeatureStore:
     """Async reads for the API and recommender; every request's features come back in one round trip."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, timeout_s: float = SERVING_TIMEOUT_S) -> None:
         self.url = url
         self._redis = aioredis.Redis.from_url(url)
+        self._reads = aioredis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+        """Serving reads wait a bounded time; announcements and writes use `_redis`, which waits."""
 
     async def ping(self) -> bool:
         try:
-            return bool(await self._redis.ping())
+            return bool(await self._reads.ping())
         except (redis.RedisError, OSError):
             return False
 
+    @_unavailable_as_backend_error
     async def subjects(self, subject_ids: Sequence[str]) -> list[SubjectFeatures]:
         if not subject_ids:
             return []
-        rows = await self._redis.mget([subject_key(s) for s in subject_ids])
+        rows = await self._reads.mget([subject_key(s) for s in subject_ids])
         decoded = (decode_features(s, raw) for s, raw in zip(subject_ids, rows, strict=True))
         return [f for f in decoded if f is not None]
 
+    @_unavailable_as_backend_error
     async def audience(
         self, subject_ids: Sequence[str], *, surface: str, day: str
     ) -> tuple[list[SubjectFeatures], ShopperHistory]:
         """Features, purchases and today's impressions on `surface` of these subjects: one round trip."""
         if not subject_ids:
             return [], ShopperHistory()
-        pipe = self._redis.pipeline(transaction=False)
+        pipe = self._reads.pipeline(transaction=False)
         pipe.mget([subject_key(s) for s in subject_ids])
         for subject_id in subject_ids:
             pipe.hkeys(keys.subject_bought(subject_id))
@@ -193,11 +218,12 @@ class RedisFeatureStore:
                     shown[sku] = shown.get(sku, 0) + int(count)
         return [f for f in decoded if f is not None], ShopperHistory(bought, shown)
 
+    @_unavailable_as_backend_error
     async def store_context(
         self, store_id: str, *, since_ms: int, people: int, best: int, surface: str, day: str
     ) -> tuple[list[SubjectFeatures], list[str], ShopperHistory]:
         """Who is in the store now (with features and history) and its best sellers: two round trips."""
-        pipe = self._redis.pipeline(transaction=False)
+        pipe = self._reads.pipeline(transaction=False)
         pipe.zrevrangebyscore(presence_key(store_id), "+inf", since_ms, start=0, num=people)
         pipe.zrevrange(best_key(store_id), 0, best - 1)
         present_raw, best_raw = cast(list[list[bytes]], await pipe.execute())
@@ -205,10 +231,11 @@ class RedisFeatureStore:
         features, history = await self.audience(present, surface=surface, day=day)
         return features, [r.decode() for r in best_raw], history
 
+    @_unavailable_as_backend_error
     async def co_purchased(self, sku_ids: Sequence[str], *, per_sku: int) -> dict[str, float]:
         if not sku_ids:
             return {}
-        pipe = self._redis.pipeline(transaction=False)
+        pipe = self._reads.pipeline(transaction=False)
         for sku in sku_ids:
             pipe.zrevrange(keys.sku_co_purchase(sku), 0, per_sku - 1, withscores=True)
         partners: dict[str, float] = {}
@@ -258,6 +285,7 @@ class RedisFeatureStore:
 
     async def close(self) -> None:
         await self._redis.aclose()
+        await self._reads.aclose()
 
 
 class RedisConsentView:
