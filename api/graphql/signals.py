@@ -41,6 +41,9 @@ class InteractionInput:
     target_id: str
     surface: Surface
     rec_id: str | None = None
+    event_id: str | None = strawberry.field(
+        default=None, description="The phone's own id (8–64 of A-Z a-z 0-9 - _): a resent one counts once"
+    )
 
 
 @strawberry.type
@@ -85,6 +88,7 @@ class Mutation:
                     target_id=e.target_id,
                     surface=e.surface.value,
                     rec_id=e.rec_id,
+                    client_event_id=e.event_id,
                 )
                 for e in events
             ],

@@ -29,7 +29,11 @@ class AppEvents:
         [result] = await self._bus.publish([(key, event_to_json(event))])
         return result.accepted
 
-    async def emit_many(self, events: Sequence[BaseEvent]) -> None:
-        """Publish a batch of fresh events (new ids, nothing to de-duplicate) in one round trip."""
-        if events:
-            await self._bus.publish([(f"{self._namespace}:{e.event_id}", event_to_json(e)) for e in events])
+    async def emit_many(self, events: Sequence[tuple[BaseEvent, str | None]]) -> int:
+        """Publish (event, dedupe_id) pairs in one round trip; return how many were new."""
+        if not events:
+            return 0
+        results = await self._bus.publish(
+            [(f"{self._namespace}:{dedupe or e.event_id}", event_to_json(e)) for e, dedupe in events]
+        )
+        return sum(1 for r in results if r.accepted)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from guang.services.app_events import AppEvents, new_event_id, now_ms
 from guang.services.catalog import Catalog, CatalogZone
 
 MAX_INTERACTIONS = 50
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 MAX_DWELL_S = 600
 
 
@@ -25,6 +27,8 @@ class Interaction:
     target_id: str
     surface: str
     rec_id: str | None = None
+    client_event_id: str | None = None
+    """The phone's own id for this interaction: sending it again (a retry) changes nothing."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class Signals:
             raise Invalid(f"send between 1 and {MAX_INTERACTIONS} interactions at a time")
         at = now_ms()
         refused: list[Refusal] = []
-        valid: list[InteractionEvent] = []
+        valid: list[tuple[InteractionEvent, str | None]] = []
         for index, item in enumerate(interactions):
             try:
                 event = InteractionEvent.model_validate(
@@ -76,7 +80,11 @@ class Signals:
             except ValidationError as error:
                 refused.append(Refusal(index, _first_error(error)))
                 continue
-            valid.append(event)
+            if item.client_event_id is not None and not CLIENT_ID.fullmatch(item.client_event_id):
+                refused.append(Refusal(index, "eventId: 8–64 letters, digits, '-' or '_'"))
+                continue
+            dedupe = f"interaction:{member_id}:{item.client_event_id}" if item.client_event_id else None
+            valid.append((event, dedupe))
         await self._events.emit_many(valid)
         return len(valid), refused
 

@@ -74,22 +74,11 @@ async def test_pay_success_suggests_other_categories_of_the_same_store_never_wha
 async def test_interactions_keep_every_valid_one_and_refuse_each_bad_one_with_a_reason(api: ApiStack) -> None:
     token = await api.new_shopper()
     viewer = (await api.gql("{ viewer { subjectId } }", token=token))["viewer"]
+    product = {"targetType": "PRODUCT", "targetId": "sku-1", "surface": "FEED", "recId": "rec_a"}
     events = [
-        {
-            "action": "IMPRESSION",
-            "targetType": "PRODUCT",
-            "targetId": "sku-1",
-            "surface": "FEED",
-            "recId": "rec_a",
-        },
-        {"action": "CLICK", "targetType": "PRODUCT", "targetId": "bad id with spaces", "surface": "FEED"},
-        {
-            "action": "CLICK",
-            "targetType": "PRODUCT",
-            "targetId": "sku-1",
-            "surface": "FEED",
-            "recId": "rec_a",
-        },
+        {**product, "action": "IMPRESSION"},
+        {**product, "action": "CLICK", "targetId": "bad id with spaces"},
+        {**product, "action": "CLICK"},
     ]
     log = (await api.gql(LOG, {"e": events}, token=token))["logInteractions"]
     assert log["accepted"] == 2
@@ -97,6 +86,14 @@ async def test_interactions_keep_every_valid_one_and_refuse_each_bad_one_with_a_
     member = viewer["subjectId"]
     mine = [e for e in await _bus_events(api, "interaction") if e.get("user_id") == member]
     assert sorted((e["action"], e["rec_id"]) for e in mine) == [("click", "rec_a"), ("impression", "rec_a")]
+
+    retried = {**product, "action": "CLICK", "eventId": "phone-0001-click"}
+    for _ in range(2):
+        assert (await api.gql(LOG, {"e": [retried]}, token=token))["logInteractions"]["accepted"] == 1
+    mine = [e for e in await _bus_events(api, "interaction") if e.get("user_id") == member]
+    assert len(mine) == 3, "a resent eventId is published once"
+    bad_id = (await api.gql(LOG, {"e": [{**retried, "eventId": "x"}]}, token=token))["logInteractions"]
+    assert bad_id["accepted"] == 0 and "eventId" in bad_id["refused"][0]["reason"]
 
     with pytest.raises(GraphQLFailed) as too_many:
         await api.gql(LOG, {"e": [events[0]] * 51}, token=token)
