@@ -194,19 +194,23 @@ def miniprogram_url(credentials: dict[str, Any]) -> str:
 
 def _announce(credentials: dict[str, Any], path: Path) -> None:
     base = credentials["base_url"]
+
+    def say(line: str) -> None:
+        console.print(line, soft_wrap=True)  # a wrapped URL could not be copied
+
     console.print(f"\n[bold green]逛 guang is up[/] at {base}")
-    console.print(f"  GraphQL (GraphiQL)  {base}/graphql")
-    console.print(f"  mini-program (H5, phone-sized)  {miniprogram_url(credentials)}")
+    say(f"  GraphQL (GraphiQL)  {base}/graphql")
+    say(f"  mini-program (H5, phone-sized)  {miniprogram_url(credentials)}")
     for store in credentials["stores"]:
         for device in store["devices"]:
             if "screen_url" in device:
-                console.print(f"  screen {store['name']}  {device['screen_url']}")
-    console.print(f"  health  {base}/healthz   ready  {base}/readyz   metrics  {base}/metrics")
+                say(f"  screen {store['name']}  {device['screen_url']}")
+    say(f"  health  {base}/healthz   ready  {base}/readyz   metrics  {base}/metrics")
     logins = [
         (kind, entries[0]["login_code"])
         for kind in ("shoppers", "staff", "brand_admins", "mall_operators")
         if (entries := credentials.get(kind))
     ]
-    console.print("  GraphQL login codes  " + "   ".join(f"{kind}: {code}" for kind, code in logins))
-    console.print(f"  all demo credentials (login codes, device tokens, zones): {path}")
+    say("  login codes (mini-program, GraphQL)  " + "   ".join(f"{kind}: {code}" for kind, code in logins))
+    say(f"  all demo credentials (login codes, device tokens, zones): {path}")
     console.print("Ctrl-C stops everything.\n")
