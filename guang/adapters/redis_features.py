@@ -14,11 +14,13 @@ import redis.asyncio as aioredis
 
 from guang.adapters.ports import BackendUnavailable, StoreChange
 from guang.domain import keys
+from guang.domain.events import member_subject
 from guang.domain.features import LastDwell, ShopperHistory, SubjectFeatures
 from guang.domain.writes import Put, Write, ZPut
 
 P = ParamSpec("P")
 R = TypeVar("R")
+MEMBER_PREFIX = member_subject("")
 SERVING_TIMEOUT_S = 0.5
 """A serving read that takes longer than this is treated as Redis being down: degrade, do not hang."""
 
@@ -197,20 +199,29 @@ class RedisFeatureStore:
     async def audience(
         self, subject_ids: Sequence[str], *, surface: str, day: str
     ) -> tuple[list[SubjectFeatures], ShopperHistory]:
-        """Features, purchases and today's impressions on `surface` of these subjects: one round trip."""
+        """Features, purchases and today's impressions on `surface` of these subjects: one round trip.
+        A member's interest comes from cameras (dwell, and visits linked at the till): it is left out unless
+        their face consent is active now (DESIGN §6), whatever the dataflow has stored."""
         if not subject_ids:
             return [], ShopperHistory()
+        members = [s.removeprefix(MEMBER_PREFIX) for s in subject_ids if s.startswith(MEMBER_PREFIX)]
         pipe = self._reads.pipeline(transaction=False)
         pipe.mget([subject_key(s) for s in subject_ids])
+        pipe.smismember(keys.FACE_CONSENT, members or [""])
         for subject_id in subject_ids:
             pipe.hkeys(keys.subject_bought(subject_id))
             pipe.hgetall(keys.subject_freq_key(subject_id, day))
         rows = await pipe.execute()
-        decoded = (decode_features(s, raw) for s, raw in zip(subject_ids, rows[0], strict=True))
-        bought = frozenset(sku.decode() for skus in rows[1::2] for sku in skus)
+        consented = {m for m, flag in zip(members, rows[1], strict=False) if flag}
+        decoded = (
+            decode_features(s, raw)
+            for s, raw in zip(subject_ids, rows[0], strict=True)
+            if not s.startswith(MEMBER_PREFIX) or s.removeprefix(MEMBER_PREFIX) in consented
+        )
+        bought = frozenset(sku.decode() for skus in rows[2::2] for sku in skus)
         prefix = f"{surface}:product:"
         shown: dict[str, int] = {}
-        for counts in rows[2::2]:
+        for counts in rows[3::2]:
             for field_name, count in counts.items():
                 name = field_name.decode()
                 if name.startswith(prefix):

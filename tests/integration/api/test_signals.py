@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
 import redis.asyncio
 
+from guang.domain.events import member_subject
+from guang.domain.features import LastDwell, SubjectFeatures
 from tests.integration.api.conftest import ApiStack, GraphQLFailed
 from tests.integration.api.test_payments import CHECKOUT, _store_with_products
 
@@ -127,3 +130,36 @@ async def test_a_simulated_shelf_visit_needs_face_consent_and_reaches_the_bus_as
     with pytest.raises(GraphQLFailed) as withdrawn:
         await api.gql(DWELL, {"s": store.id}, token=token)
     assert withdrawn.value.codes == ["FORBIDDEN"]
+
+
+async def test_a_members_camera_derived_interest_counts_only_while_face_consent_is_active(
+    api: ApiStack,
+) -> None:
+    token = await api.new_shopper()
+    member = (await api.gql("{ viewer { subjectId } }", token=token))["viewer"]["subjectId"]
+    zone = next(z for z in api.data.zones if z.kind == "shelf")
+    category = zone.category
+    writer = api.services.container.feature_writer()
+    try:
+        writer.write(
+            [
+                SubjectFeatures(
+                    subject_id=member_subject(member), ts_ms=int(time.time() * 1000),
+                    category_scores={category: 5.0}, store_id=zone.store_id,
+                    last_dwell=LastDwell(zone.store_id, zone.id, category, 40_000),
+                )
+            ]
+        )  # fmt: skip
+    finally:
+        writer.close()
+
+    def personal(recs: dict[str, Any]) -> bool:
+        return any("停留" in i["reason"] for i in recs["items"])
+
+    assert not personal((await api.gql(FEED, {"s": "FEED", "n": 6}, token=token))["recommendations"])
+    await api.gql(FACE, {"g": True}, token=token)
+    with_consent = (await api.gql(FEED, {"s": "FEED", "n": 6}, token=token))["recommendations"]
+    assert personal(with_consent)
+    assert {i["product"]["category"] for i in with_consent["items"]} & {category}
+    await api.gql(FACE, {"g": False}, token=token)
+    assert not personal((await api.gql(FEED, {"s": "FEED", "n": 6}, token=token))["recommendations"])
