@@ -72,7 +72,11 @@ def score(
 
 
 def reason(
-    product: CatalogProduct, audience: Sequence[SubjectFeatures], zones: Mapping[str, CatalogZone]
+    product: CatalogProduct,
+    audience: Sequence[SubjectFeatures],
+    zones: Mapping[str, CatalogZone],
+    *,
+    otherwise: str = "本店热销",
 ) -> str:
     """A short reason a shopper understands, from the most specific signal that applies."""
     for person in audience:
@@ -86,4 +90,4 @@ def reason(
             return "你刚刚看过这件"
         if product.category in person.category_scores:
             return f"你最近关注{product.category}"
-    return "本店热销"
+    return otherwise

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from guang.adapters.ports import (
     BackendUnavailable,
@@ -26,6 +27,18 @@ from recsys.rules import RuleConfig, diversify, drop_bought, drop_capped
 CANDIDATES = 60
 BEST_SELLERS = 30
 AUDIENCE_SIZE = 3
+
+
+@dataclass(frozen=True)
+class Scope:
+    where: VectorFilter
+    best: list[str]
+    otherwise: str
+    """The reason given when nothing about the shopper explains an item."""
+
+
+async def _nothing_in_stock() -> Mapping[str, Sequence[str]]:
+    return {}
 
 
 def new_rec_id() -> str:
@@ -53,6 +66,11 @@ class Recommender:
         self._weights = weights or Weights()
         self._rules = rules or RuleConfig()
         self._popular = PopularLists(catalog, in_stock, new_rec_id=new_rec_id)
+        self._in_stock: InStock = in_stock or _nothing_in_stock
+        by_mall: dict[str, list[str]] = {}
+        for store in catalog.stores.values():
+            by_mall.setdefault(store.mall_id, []).append(store.id)
+        self._stores_by_mall = {mall: tuple(sorted(stores)) for mall, stores in by_mall.items()}
         self.health = ServingHealth()
         self._max_popularity = max((p.popularity for p in catalog.products.values()), default=0)
         self._best_sellers = [
@@ -68,12 +86,24 @@ class Recommender:
             self.health.failed(str(error))
             return await self._popular.for_store(store_id, limit=limit, surface=surface)
 
-    async def for_member(self, member_id: str, *, limit: int, surface: Surface = Surface.FEED) -> RecList:
-        """猜你喜欢 across the catalog for one shopper: their own interest, else what sells best."""
+    async def for_member(
+        self,
+        member_id: str,
+        *,
+        limit: int,
+        surface: Surface = Surface.FEED,
+        mall_id: str | None = None,
+        store_id: str | None = None,
+    ) -> RecList:
+        """One shopper's list from their own interest, else what sells best: across the catalog (FEED), in
+        stock in a mall (ARRIVAL, PARKING, EXIT) or at one store (GUIDE: what staff should show them)."""
         try:
-            return self._served(await self._for_member(member_id, limit=limit, surface=surface))
+            scope = await self._scope(surface, mall_id=mall_id, store_id=store_id)
+            return self._served(await self._for_member(member_id, limit=limit, surface=surface, scope=scope))
         except BackendUnavailable as error:
             self.health.failed(str(error))
+            if store_id is not None:
+                return await self._popular.for_store(store_id, limit=limit, surface=surface)
             return self._popular.everywhere(limit=limit, surface=surface)
 
     async def after_purchase(
@@ -104,7 +134,7 @@ class Recommender:
             day=keys.local_day(now_ms),
         )
         interest = blend_interest(audience, now_ms=now_ms, half_life_s=self._half_life_s)
-        chosen = await self._rank(store_id, interest, best, history, limit)
+        chosen = await self._rank(VectorFilter(store_id=store_id), interest, best, history, limit)
         kind = (
             Audience.STORE_BEST
             if interest.empty
@@ -124,21 +154,39 @@ class Recommender:
             generated_ms=now_ms,
         )
 
-    async def _for_member(self, member_id: str, *, limit: int, surface: Surface) -> RecList:
+    async def _for_member(self, member_id: str, *, limit: int, surface: Surface, scope: Scope) -> RecList:
         now_ms = int(time.time() * 1000)
         people, history = await self._features.audience(
             [member_subject(member_id)], surface=surface.value, day=keys.local_day(now_ms)
         )
         interest = blend_interest(people, now_ms=now_ms, half_life_s=self._half_life_s)
-        chosen = await self._rank(None, interest, self._best_sellers, history, limit)
+        chosen = await self._rank(scope.where, interest, scope.best, history, limit)
         return RecList(
             rec_id=new_rec_id(),
             surface=surface,
             audience=Audience.STORE_BEST if interest.empty else Audience.PERSONAL,
-            items=self._explained(chosen, people),
+            items=self._explained(chosen, people, otherwise=scope.otherwise),
+            store_id=scope.where.store_id,
             cause_event_id=people[0].last_event_id if people else None,
             generated_ms=now_ms,
         )
+
+    async def _scope(self, surface: Surface, *, mall_id: str | None, store_id: str | None) -> Scope:
+        """Where the items must be in stock, what to fall back on, and the reason when nothing is known."""
+        if store_id is not None:
+            stocked = (await self._in_stock()).get(store_id, ())
+            return Scope(VectorFilter(store_id=store_id), list(stocked[:BEST_SELLERS]), "本店热销")
+        if mall_id is not None:
+            stores = self._stores_by_mall.get(mall_id, ())
+            in_stock = await self._in_stock()
+            products = self._catalog.products
+            mall_stock = {
+                s for store in stores for s in in_stock.get(store, ())[:BEST_SELLERS] if s in products
+            }
+            best = sorted(mall_stock, key=lambda sku: (-products[sku].popularity, sku))
+            otherwise = "下次来逛逛" if surface == Surface.EXIT else "本场热门"
+            return Scope(VectorFilter(store_ids=stores), best[:BEST_SELLERS], otherwise)
+        return Scope(VectorFilter(), self._best_sellers, "大家都在买")
 
     async def _after_purchase(
         self, member_id: str, *, store_id: str, bought: Sequence[str], limit: int
@@ -196,13 +244,13 @@ class Recommender:
 
     async def _rank(
         self,
-        store_id: str | None,
+        where: VectorFilter,
         interest: Interest,
         best: Sequence[str],
         history: ShopperHistory,
         limit: int,
     ) -> list[tuple[CatalogProduct, float]]:
-        hits = await self._candidates(store_id, interest) if not interest.empty else []
+        hits = await self._candidates(where, interest) if not interest.empty else []
         ranked = self._score(hits, best, interest)
         ranked = drop_capped(
             drop_bought(ranked, set(history.bought), self._rules), history.shown_today, self._rules
@@ -210,23 +258,26 @@ class Recommender:
         return diversify(ranked, limit, self._rules)
 
     def _explained(
-        self, chosen: Sequence[tuple[CatalogProduct, float]], audience: Sequence[SubjectFeatures]
+        self,
+        chosen: Sequence[tuple[CatalogProduct, float]],
+        audience: Sequence[SubjectFeatures],
+        *,
+        otherwise: str = "本店热销",
     ) -> list[RecItem]:
+        zones = self._catalog.zones
         return [
-            RecItem(product=p, score=round(s, 4), reason=reason(p, audience, self._catalog.zones))
+            RecItem(product=p, score=round(s, 4), reason=reason(p, audience, zones, otherwise=otherwise))
             for p, s in chosen
         ]
 
-    async def _candidates(self, store_id: str | None, interest: Interest) -> list[VectorHit]:
+    async def _candidates(self, where: VectorFilter, interest: Interest) -> list[VectorHit]:
         vector = query_vector(interest, self._catalog.centroids)
         if vector is None:
             return []
         top_categories = sorted(interest.categories, key=interest.categories.__getitem__, reverse=True)[:3]
         queries = [
-            VectorQuery(vector.tolist(), VectorFilter(store_id=store_id), CANDIDATES),
-            VectorQuery(
-                vector.tolist(), VectorFilter(store_id=store_id, categories=top_categories), CANDIDATES
-            ),
+            VectorQuery(vector.tolist(), where, CANDIDATES),
+            VectorQuery(vector.tolist(), replace(where, categories=top_categories), CANDIDATES),
         ]
         results = self._vectors.search_many(queries)
         return [hit for result in results for hit in result]

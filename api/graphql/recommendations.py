@@ -8,8 +8,9 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from api.graphql.context import require_member, services
+from api.graphql.context import require, require_member, services
 from api.graphql.types import Product, product_of
+from guang.accounts.models import Role
 from guang.domain.errors import Forbidden, Invalid, NotFound
 from recsys.models import Audience as AudienceEnum
 from recsys.models import RecItem, RecList
@@ -66,9 +67,11 @@ def _item(item: RecItem) -> RecommendedItem:
 class Query:
     @strawberry.field(
         description=(
-            "A recommendation list. With storeId: that store's list for whoever is in it (SCREEN and "
-            "similar). PAY_SUCCESS: what goes with the order `orderId` just paid. Otherwise (FEED, "
-            "猜你喜欢): personal to the calling shopper, from what they looked at in stores."
+            "A recommendation list. FEED (猜你喜欢): the calling shopper's, across the catalog or "
+            "in stock in mallId. ARRIVAL, PARKING, EXIT: the shopper's, in stock in mallId. "
+            "PAY_SUCCESS: what goes with the shopper's order orderId. GUIDE: for staff, what to show "
+            "their store's client memberId. With storeId (SCREEN and the rest): that store's list for "
+            "whoever is in it."
         )
     )
     async def recommendations(
@@ -76,31 +79,67 @@ class Query:
         info: Info[Any, Any],
         surface: Surface,  # type: ignore[valid-type]
         store_id: str | None = None,
+        mall_id: str | None = None,
         order_id: str | None = None,
+        member_id: str | None = None,
         limit: int = 8,
     ) -> Recommendation:
         app = services(info)
         if not 1 <= limit <= MAX_LIMIT:
             raise Invalid(f"limit must be between 1 and {MAX_LIMIT}")
+        _check_arguments(surface, store_id=store_id, mall_id=mall_id, order_id=order_id, member_id=member_id)
+        if store_id is not None and store_id not in app.catalog.stores:
+            raise NotFound(f"unknown store {store_id}")
+        if mall_id is not None and mall_id not in (await app.places.directory()).malls:
+            raise NotFound(f"unknown mall {mall_id}")
+        recommender = app.recommender
         if surface == SurfaceEnum.PAY_SUCCESS:
-            if order_id is None:
-                raise Invalid("PAY_SUCCESS needs the orderId that was just paid")
-            member_id = require_member(info)
-            order = await app.payments.order(order_id=order_id, member_id=member_id)
+            assert order_id is not None
+            shopper = require_member(info)
+            order = await app.payments.order(order_id=order_id, member_id=shopper)
             bought = [line.sku_id for line in order.items]
-            return recommendation_of(
-                await app.recommender.after_purchase(
-                    member_id, store_id=order.store_id, bought=bought, limit=limit
-                )
+            recs = await recommender.after_purchase(
+                shopper, store_id=order.store_id, bought=bought, limit=limit
             )
-        if order_id is not None:
-            raise Invalid("orderId applies only to PAY_SUCCESS")
-        if store_id is not None:
-            if store_id not in app.catalog.stores:
-                raise NotFound(f"unknown store {store_id}")
-            return recommendation_of(await app.store_lists.get(store_id, limit=limit, surface=surface))
-        member_id = require_member(info)
-        return recommendation_of(await app.recommender.for_member(member_id, limit=limit, surface=surface))
+        elif surface == SurfaceEnum.GUIDE:
+            assert member_id is not None
+            staff = require(info, Role.STAFF)
+            assert staff.store_id is not None
+            if not await app.staff.is_store_client(store_id=staff.store_id, member_id=member_id):
+                raise Forbidden("this shopper is not a client of your store (no advisor there)")
+            recs = await recommender.for_member(
+                member_id, limit=limit, surface=surface, store_id=staff.store_id
+            )
+        elif store_id is not None:
+            recs = await app.store_lists.get(store_id, limit=limit, surface=surface)
+        else:
+            shopper = require_member(info)
+            recs = await recommender.for_member(shopper, limit=limit, surface=surface, mall_id=mall_id)
+        return recommendation_of(recs)
+
+
+MALL_SURFACES = frozenset({SurfaceEnum.ARRIVAL, SurfaceEnum.PARKING, SurfaceEnum.EXIT})
+
+
+def _check_arguments(
+    surface: SurfaceEnum,
+    *,
+    store_id: str | None,
+    mall_id: str | None,
+    order_id: str | None,
+    member_id: str | None,
+) -> None:
+    """Each surface takes the arguments it needs and refuses the ones it would ignore."""
+    if (surface == SurfaceEnum.PAY_SUCCESS) != (order_id is not None):
+        raise Invalid("PAY_SUCCESS needs orderId (the order just paid); no other surface takes it")
+    if (surface == SurfaceEnum.GUIDE) != (member_id is not None):
+        raise Invalid("GUIDE needs memberId (your client); no other surface takes it")
+    if surface in MALL_SURFACES and mall_id is None:
+        raise Invalid(f"{surface.value} needs mallId")
+    if store_id is not None and (
+        mall_id is not None or surface in (SurfaceEnum.PAY_SUCCESS, SurfaceEnum.GUIDE)
+    ):
+        raise Invalid(f"storeId cannot be combined with mallId, or used for {surface.value}")
 
 
 @strawberry.type

@@ -34,6 +34,8 @@ class VectorFilter:
     """What every vector query can be restricted to. `store_id` means in stock at that store."""
 
     store_id: str | None = None
+    store_ids: Sequence[str] = ()
+    """In stock at any of these stores (a mall's, say)."""
     categories: Sequence[str] = ()
     exclude_ids: Sequence[int] = ()
 

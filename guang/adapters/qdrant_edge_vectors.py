@@ -21,6 +21,8 @@ def edge_filter(flt: VectorFilter) -> qe.Filter | None:
     must: list[qe.ConditionType] = []
     if flt.store_id:
         must.append(qe.FieldCondition(key="store_ids", match=qe.MatchValue(flt.store_id)))
+    if flt.store_ids:
+        must.append(qe.FieldCondition(key="store_ids", match=qe.MatchAny(list(flt.store_ids))))
     if flt.categories:
         must.append(qe.FieldCondition(key="category", match=qe.MatchAny(list(flt.categories))))
     must_not: list[qe.ConditionType] | None = (

@@ -25,6 +25,8 @@ def server_filter(flt: VectorFilter) -> models.Filter | None:
     must: list[models.Condition] = []
     if flt.store_id:
         must.append(models.FieldCondition(key="store_ids", match=models.MatchValue(value=flt.store_id)))
+    if flt.store_ids:
+        must.append(models.FieldCondition(key="store_ids", match=models.MatchAny(any=list(flt.store_ids))))
     if flt.categories:
         must.append(models.FieldCondition(key="category", match=models.MatchAny(any=list(flt.categories))))
     must_not: list[models.Condition] | None = (

@@ -102,6 +102,12 @@ class StaffDesk:
         docs = await self._documents.find(ADVISORS, {"_id": {"$in": keys}}, projection={"staff_id": 1})
         return {str(d["staff_id"]) for d in docs}
 
+    async def is_store_client(self, *, store_id: str, member_id: str) -> bool:
+        """Whether the member has a shopping advisor at this store (a client of its staff), in one query."""
+        places = await self._directories.covering(stores=[store_id])
+        colleagues = [s.id for s in places.staff_of(store_id)]
+        return bool(colleagues) and bool(await self.advisors_among(member_id=member_id, staff_ids=colleagues))
+
     # ---- 向TA咨询 and 我的购物顾问
 
     async def consult(self, *, member_id: str, staff_id: str, source: ConsultSource) -> ConsultTicket:
