@@ -60,7 +60,9 @@ def start_engines(settings: Settings) -> Engines:
             if settings.bus_mode == "embedded":
                 updates |= {"bus_mode": "server", "bus_url": url}
         if settings.documents_mode == "embedded":
-            secantus, uri = start_secantus(settings.data_dir / "secantus")
+            secantus, uri = start_secantus(
+                settings.data_dir / "secantus", oplog_retention_s=settings.documents_oplog_retention_s
+            )
             engines.processes.append(secantus)
             updates |= {"documents_mode": "server", "documents_uri": uri}
     except BaseException:
@@ -147,16 +149,29 @@ class Container:
         return RedisFeatureWriter(self.settings.kv_url)
 
     def dead_letters(self) -> RedisDeadLetters:
-        return RedisDeadLetters(self.settings.bus_url, stream=self.settings.dead_letter_stream)
+        s = self.settings
+        return RedisDeadLetters(
+            s.bus_url,
+            stream=s.dead_letter_stream,
+            maxlen=s.derived_stream_maxlen,
+            once_ttl_s=s.derived_once_ttl_s,
+        )
 
     def consent_view(self) -> RedisConsentView:
         return RedisConsentView(self.settings.kv_url)
 
     def signals(self) -> RedisSignals:
-        return RedisSignals(self.settings.bus_url, stream=self.settings.signals_stream)
+        s = self.settings
+        return RedisSignals(
+            s.bus_url,
+            stream=s.signals_stream,
+            maxlen=s.derived_stream_maxlen,
+            once_ttl_s=s.derived_once_ttl_s,
+        )
 
     def event_reader(self) -> RedisStreamReader:
-        return RedisStreamReader(self.settings.bus_url, stream=self.settings.events_stream)
+        s = self.settings
+        return RedisStreamReader(s.bus_url, stream=s.events_stream, retention_s=s.events_stream_retention_s)
 
     @property
     def secret_key(self) -> str:

@@ -51,14 +51,47 @@ class Settings(BaseSettings):
 
     secret_key: str = Field(default="", description="signs device tokens; empty = generated in data_dir")
     events_stream: str = "guang:events"
-    events_stream_maxlen: int = 1_000_000
-    event_dedupe_ttl_s: int = 7 * 24 * 3600
+    events_stream_maxlen: int = Field(
+        default=1_000_000,
+        description="hard cap on the events stream (XADD MAXLEN ~), a memory safety valve only: normally "
+        "the stream is trimmed behind the dataflow (events_stream_retention_s). Reaching it means the "
+        "dataflow is this many events behind (about 7 h at 40 events/s) and the oldest unread are dropped",
+    )
+    events_stream_retention_s: int = Field(
+        default=3600,
+        ge=60,
+        description="how long events the dataflow has read stay on the stream (XTRIM MINID ~ behind its "
+        "committed position): a recovered dataflow resumes from a snapshot seconds behind that position, "
+        "the rest is for inspection. Unread events are never trimmed by this",
+    )
+    event_dedupe_ttl_s: int = Field(
+        default=3600,
+        ge=1,
+        description="how long an accepted event_id is remembered so a re-sent one is reported as a "
+        "duplicate and not published again (one key per event: memory = events/s x this). Keep it above "
+        "allowed_lateness_s + max_clock_skew_s: an older re-send is held back as late by the dataflow",
+    )
     interest_half_life_s: float = 1800.0
     presence_window_s: float = 120.0
     allowed_lateness_s: float = 600.0
     max_clock_skew_s: float = 300.0
     dead_letter_stream: str = "guang:events:dead"
     signals_stream: str = "guang:signals"
+    derived_stream_maxlen: int = Field(
+        default=100_000, ge=1, description="entries kept on the dead-letter and signals streams (MAXLEN ~)"
+    )
+    derived_once_ttl_s: int = Field(
+        default=24 * 3600,
+        ge=60,
+        description="how long the dataflow remembers it appended a dead letter or signal, so a replay "
+        "after recovery (from a snapshot seconds old) appends nothing twice",
+    )
+    documents_oplog_retention_s: int = Field(
+        default=300,
+        ge=10,
+        description="oplog kept by embedded SecantusDB (it defaults to 1 h, held in its cache); guang "
+        "tails no change stream, so a short window only bounds memory",
+    )
     screen_items: int = 8
     store_list_ttl_s: float = Field(
         default=1.0, description="how long a store-wide list is reused unless the store changes first"

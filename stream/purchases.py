@@ -36,6 +36,9 @@ class PurchaseConfig:
     max_partners: int = 50
     dedupe_window: int = 1024
     """How many recent event ids and order ids each state remembers to drop retries."""
+    visitor_ttl_s: int = 30 * 24 * 3600
+    """Expiry of an anonymous visitor's purchase keys (refreshed by each payment): camera visitor ids are
+    re-issued, so they would pile up forever; a member's history is kept."""
     default_commission_rate: float = 0.03
     commission_rate_by_store: Mapping[str, float] = field(default_factory=dict)
     """store_id -> guide commission rate (the store's `Brand.guide_commission_rate`)."""
@@ -44,7 +47,7 @@ class PurchaseConfig:
         rates = [self.default_commission_rate, *self.commission_rate_by_store.values()]
         if any(not 0.0 <= rate <= 1.0 for rate in rates):
             raise ValueError("commission rates must be between 0 and 1")
-        if min(self.max_bought_skus, self.max_partners, self.dedupe_window) < 1:
+        if min(self.max_bought_skus, self.max_partners, self.dedupe_window, self.visitor_ttl_s) < 1:
             raise ValueError("bounds must be at least 1")
 
 
@@ -158,13 +161,16 @@ def update_purchase_history(
     state.orders += 1
     state.spend_fen += event.amount_fen
     bought, orders = subject_bought(event.subject_id), subject_orders(event.subject_id)
+    ttl = config.visitor_ttl_s if event.user_id is None else None
     writes: list[Write] = [
-        Put(key=bought, field=sku, value=state.skus[sku].last_ts_ms) for sku in qty if sku in state.skus
+        Put(key=bought, field=sku, value=state.skus[sku].last_ts_ms, ttl_s=ttl)
+        for sku in qty
+        if sku in state.skus
     ]
     writes += [Delete(key=bought, member=sku) for sku in evicted if sku in known]
     writes += [
-        Put(key=orders, field="count", value=state.orders),
-        Put(key=orders, field="spend_fen", value=state.spend_fen),
+        Put(key=orders, field="count", value=state.orders, ttl_s=ttl),
+        Put(key=orders, field="spend_fen", value=state.spend_fen, ttl_s=ttl),
     ]
     return state, writes
 

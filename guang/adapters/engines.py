@@ -68,8 +68,11 @@ def secantusd_command() -> list[str]:
     return [found]
 
 
-def start_secantus(data_dir: Path, *, port: int | None = None) -> tuple[ChildProcess, str]:
-    """Start SecantusDB storing under `data_dir`; return it and its MongoDB URI."""
+def start_secantus(
+    data_dir: Path, *, port: int | None = None, oplog_retention_s: int = 300
+) -> tuple[ChildProcess, str]:
+    """Start SecantusDB storing under `data_dir`; return it and its MongoDB URI. Its oplog (1 h by default,
+    held in the WiredTiger cache) is kept for `oplog_retention_s` only: guang tails no change stream."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
@@ -80,6 +83,7 @@ def start_secantus(data_dir: Path, *, port: int | None = None) -> tuple[ChildPro
         "--storage-path", str(data_dir / "db"),
         "--log-level", "WARNING",
         "--cache-size", "256M",
+        "--oplog-retention-seconds", str(oplog_retention_s),
     ]  # fmt: skip
     proc = ChildProcess("secantusdb", argv, log_path=data_dir / "server.log", cwd=data_dir)
     proc.start()

@@ -20,6 +20,7 @@ end
 return 0
 """
 START = "0-0"
+DEFAULT_RETENTION_S = 3600
 
 
 def _dedupe_key(event_id: str) -> str:
@@ -93,12 +94,26 @@ class RedisStreamBus:
         await self._redis.aclose()
 
 
-class RedisStreamReader:
-    """Positional, synchronous reads for the dataflow source: resume right after a saved position."""
+def trim_before(position: str, retention_s: int) -> str | None:
+    """The MINID that keeps every entry newer than `retention_s` before `position` (a stream id, whose
+    time is the server's clock when the entry was added); None when nothing can be trimmed yet."""
+    if position == START:
+        return None
+    floor_ms = position_ms(position) - retention_s * 1000
+    return f"{floor_ms}-0" if floor_ms > 0 else None
 
-    def __init__(self, url: str, *, stream: str) -> None:
+
+class RedisStreamReader:
+    """Positional, synchronous reads for the dataflow source: resume right after a saved position.
+
+    Committing a position also trims the stream behind it: entries read more than `retention_s` before
+    it go (XTRIM MINID ~, whole nodes only, so a few more may stay). Entries not read yet are never
+    trimmed here, however far behind the dataflow is; the publisher's MAXLEN is the only hard cap."""
+
+    def __init__(self, url: str, *, stream: str, retention_s: int = DEFAULT_RETENTION_S) -> None:
         self._redis = redis.Redis.from_url(url)
         self._stream = stream
+        self._retention_s = retention_s
 
     def read_after(self, position: str, count: int) -> list[BusMessage]:
         low = "-" if position == START else f"({position}"
@@ -113,10 +128,13 @@ class RedisStreamReader:
         return rows[0][0].decode() if rows else START
 
     def commit_position(self, position: str) -> None:
-        """Also a heartbeat: readiness requires one within the last few seconds."""
+        """Also a heartbeat: readiness requires one within the last few seconds. Trims what was read
+        more than the retention before `position`."""
         pipe = self._redis.pipeline(transaction=False)
         pipe.set(position_key(self._stream), position)
         pipe.set(alive_key(self._stream), "1", ex=ALIVE_TTL_S)
+        if (minid := trim_before(position, self._retention_s)) is not None:
+            pipe.xtrim(self._stream, minid=minid, approximate=True)
         pipe.execute()
 
     def close(self) -> None:
@@ -126,7 +144,7 @@ class RedisStreamReader:
 class RedisAppendOnce:
     """A stream the dataflow appends to at most once per id, so a replay after recovery adds nothing."""
 
-    def __init__(self, url: str, *, stream: str, maxlen: int = 100_000, ttl_s: int = 30 * 24 * 3600) -> None:
+    def __init__(self, url: str, *, stream: str, maxlen: int = 100_000, ttl_s: int = 24 * 3600) -> None:
         self._redis = redis.Redis.from_url(url)
         self._stream = stream
         self._maxlen = maxlen
@@ -163,8 +181,8 @@ def _letter_fields(letter: DeadLetter) -> dict[str, str]:
 class RedisDeadLetters:
     """The dead-letter stream: what the dataflow could not use, with why, each bus entry at most once."""
 
-    def __init__(self, url: str, *, stream: str) -> None:
-        self._stream = RedisAppendOnce(url, stream=stream)
+    def __init__(self, url: str, *, stream: str, maxlen: int = 100_000, once_ttl_s: int = 24 * 3600) -> None:
+        self._stream = RedisAppendOnce(url, stream=stream, maxlen=maxlen, ttl_s=once_ttl_s)
 
     def write(self, letters: Sequence[DeadLetter]) -> None:
         self._stream.append([(letter.position, _letter_fields(letter)) for letter in letters])
@@ -182,8 +200,8 @@ class RedisDeadLetters:
 class RedisSignals:
     """Derived moments (arrival, parking entry, exit …) for the API to act on, each at most once."""
 
-    def __init__(self, url: str, *, stream: str) -> None:
-        self._stream = RedisAppendOnce(url, stream=stream)
+    def __init__(self, url: str, *, stream: str, maxlen: int = 100_000, once_ttl_s: int = 24 * 3600) -> None:
+        self._stream = RedisAppendOnce(url, stream=stream, maxlen=maxlen, ttl_s=once_ttl_s)
 
     def write(self, signals: Sequence[Signal]) -> None:
         self._stream.append(

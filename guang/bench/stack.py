@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,17 @@ class DemoStack:
     seconds_to_health: float
 
     @classmethod
-    def start(cls, data_dir: Path, *, scale: float, log: Path, timeout_s: float = 600) -> DemoStack:
-        """Start without simulated traffic and wait for /healthz; raise with the log tail if it fails."""
+    def start(
+        cls,
+        data_dir: Path,
+        *,
+        scale: float,
+        log: Path,
+        timeout_s: float = 600,
+        settings: Mapping[str, str] | None = None,
+    ) -> DemoStack:
+        """Start without simulated traffic and wait for /healthz; raise with the log tail if it fails.
+        `settings`: extra `GUANG_*` environment for the stack."""
         port = free_port()
         guang = str(Path(sys.executable).with_name("guang"))
         argv = [
@@ -44,7 +54,12 @@ class DemoStack:
         started = time.monotonic()
         # Every simulated phone and device of a benchmark or load test comes from 127.0.0.1: the
         # per-address limits meant for the public would throttle the whole test.
-        env = {**os.environ, "GUANG_LOGIN_RATE_PER_MIN": "1000000", "GUANG_EVENTS_RATE_PER_MIN": "1000000"}
+        env = {
+            **os.environ,
+            "GUANG_LOGIN_RATE_PER_MIN": "1000000",
+            "GUANG_EVENTS_RATE_PER_MIN": "1000000",
+            **(settings or {}),
+        }
         process = subprocess.Popen(
             argv, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True, env=env
         )

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from typing import cast
 
 import redis
 import redis.asyncio
 
-from guang.adapters.ports import StoreChange
-from guang.adapters.redis_bus import START, RedisStreamBus, RedisStreamReader
+from guang.adapters.ports import DeadLetter, StoreChange
+from guang.adapters.redis_bus import START, RedisDeadLetters, RedisStreamBus, RedisStreamReader
 from guang.adapters.redis_features import STORE_UPDATES_CHANNEL, RedisFeatureStore, RedisFeatureWriter
 from guang.domain.features import LastDwell, SubjectFeatures
 from guang.domain.writes import Delete, Put, Write, ZPut
@@ -138,3 +139,53 @@ async def test_face_consents_are_granted_withdrawn_and_read_in_one_batch(any_red
     for member in (b, c):
         await store.set_face_consent(member, False)
     await store.close()
+
+
+def test_committing_a_position_trims_only_what_was_read_longer_ago_than_the_retention(
+    any_redis_url: str,
+) -> None:
+    stream = f"test:events:{uuid.uuid4().hex}"
+    client = redis.Redis.from_url(any_redis_url)
+    for second in range(1, 1001):  # one entry per second of stream time, ids `<ms>-0`
+        client.xadd(stream, {"e": str(second)}, id=f"{second * 1000}-0")
+    reader = RedisStreamReader(any_redis_url, stream=stream, retention_s=300)
+
+    reader.commit_position(START)
+    assert client.xlen(stream) == 1000
+    reader.commit_position("450000-0")  # read up to second 450: keep from second 150 on, all unread too
+    kept = [int(m.data) for m in reader.read_after(START, 2000)]
+    assert set(range(150, 1001)) <= set(kept) and len(kept) < 1000
+    reader.commit_position("1000000-0")  # all read: keep the last 300 s (whole nodes, so a few more)
+    kept = [int(m.data) for m in reader.read_after(START, 2000)]
+    assert set(range(700, 1001)) <= set(kept) and len(kept) < 600
+    reader.close()
+    client.delete(stream)
+    client.close()
+
+
+async def test_a_published_event_id_is_remembered_for_the_dedupe_window_only(any_redis_url: str) -> None:
+    stream = f"test:events:{uuid.uuid4().hex}"
+    bus = RedisStreamBus(any_redis_url, stream=stream, maxlen=10_000, dedupe_ttl_s=90)
+    event_id = uuid.uuid4().hex
+    await bus.publish([(event_id, "{}")])
+    client = redis.Redis.from_url(any_redis_url)
+    assert 0 < cast(int, client.ttl(f"bus:seen:{event_id}")) <= 90
+    await bus.close()
+    client.delete(stream)
+    client.close()
+
+
+def test_dead_letters_are_appended_once_within_the_window_and_the_stream_is_capped(
+    any_redis_url: str,
+) -> None:
+    stream = f"test:dead:{uuid.uuid4().hex}"
+    letters = RedisDeadLetters(any_redis_url, stream=stream, maxlen=150, once_ttl_s=120)
+    batch = [DeadLetter(f"{i}-0", "late", "{}", f"e{i}") for i in range(1, 1001)]
+    letters.write(batch)
+    letters.write(batch[:5])  # a replay after recovery appends nothing
+    client = redis.Redis.from_url(any_redis_url)
+    assert 150 <= cast(int, client.xlen(stream)) < 1000
+    assert 0 < cast(int, client.ttl(f"{stream}:once:1-0")) <= 120
+    letters.close()
+    client.delete(stream)
+    client.close()

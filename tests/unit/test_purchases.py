@@ -71,13 +71,23 @@ def copurchase(events: list[PaymentEvent], config: PurchaseConfig = CONFIG) -> l
 def test_history_emits_last_bought_time_per_sku_and_order_totals() -> None:
     order = pay("e1", skus=(("sku-a", 2), ("sku-b", 1), ("sku-a", 1)), amount=25_900)
     state, [writes] = history([order])
+    ttl = CONFIG.visitor_ttl_s
     assert writes == [
-        Put(key="f:subj:v:v1:bought", field="sku-a", value=T0),
-        Put(key="f:subj:v:v1:bought", field="sku-b", value=T0),
-        Put(key="f:subj:v:v1:orders", field="count", value=1),
-        Put(key="f:subj:v:v1:orders", field="spend_fen", value=25_900),
+        Put(key="f:subj:v:v1:bought", field="sku-a", value=T0, ttl_s=ttl),
+        Put(key="f:subj:v:v1:bought", field="sku-b", value=T0, ttl_s=ttl),
+        Put(key="f:subj:v:v1:orders", field="count", value=1, ttl_s=ttl),
+        Put(key="f:subj:v:v1:orders", field="spend_fen", value=25_900, ttl_s=ttl),
     ]
     assert state.skus["sku-a"].qty == 3 and state.skus["sku-b"].qty == 1
+
+
+def test_an_anonymous_visitors_purchase_keys_expire_and_a_members_are_kept() -> None:
+    config = PurchaseConfig(visitor_ttl_s=3600)
+    _, [visitor] = history([pay("e1")], config)
+    _, [member] = history([pay("e2", user="m1")], config)
+    assert {w.ttl_s for w in visitor if isinstance(w, Put)} == {3600}
+    assert {w.ttl_s for w in member if isinstance(w, Put)} == {None}
+    assert {w.key for w in member} == {"f:subj:u:m1:bought", "f:subj:u:m1:orders"}
 
 
 def test_a_repeated_event_id_or_a_retried_order_id_counts_once() -> None:
@@ -103,8 +113,8 @@ def test_a_late_payment_does_not_move_the_last_bought_time_back() -> None:
         [pay("e2", "o2", ts=T0 + 60_000), pay("e1", "o1", skus=(("sku-a", 1), ("sku-b", 1)), ts=T0)]
     )
     assert writes[1][:2] == [
-        Put(key="f:subj:v:v1:bought", field="sku-a", value=T0 + 60_000),
-        Put(key="f:subj:v:v1:bought", field="sku-b", value=T0),
+        Put(key="f:subj:v:v1:bought", field="sku-a", value=T0 + 60_000, ttl_s=CONFIG.visitor_ttl_s),
+        Put(key="f:subj:v:v1:bought", field="sku-b", value=T0, ttl_s=CONFIG.visitor_ttl_s),
     ]
 
 
@@ -114,7 +124,7 @@ def test_history_keeps_the_most_recent_skus_and_deletes_the_evicted_field() -> N
         [pay(f"e{i}", f"o{i}", skus=((f"sku-{i}", 1),), ts=T0 + i) for i in range(3)], config=config
     )
     assert writes[2][:2] == [
-        Put(key="f:subj:v:v1:bought", field="sku-2", value=T0 + 2),
+        Put(key="f:subj:v:v1:bought", field="sku-2", value=T0 + 2, ttl_s=config.visitor_ttl_s),
         Delete(key="f:subj:v:v1:bought", member="sku-0"),
     ]
     assert set(state.skus) == {"sku-1", "sku-2"}
