@@ -5,7 +5,17 @@ from __future__ import annotations
 from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
-from api.graphql import accounts, content, coupons, payments, places, recommendations, signals, staff
+from api.graphql import (
+    accounts,
+    content,
+    coupons,
+    experiments,
+    payments,
+    places,
+    recommendations,
+    signals,
+    staff,
+)
 from api.graphql.errors import ErrorCodes, Schema
 from api.graphql.limits import MAX_TOKENS, DepthAndAliasLimits
 
@@ -17,6 +27,7 @@ QUERIES: tuple[type, ...] = (
     places.Query,
     payments.Query,
     content.Query,
+    experiments.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     accounts.Mutation,

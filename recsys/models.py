@@ -40,5 +40,8 @@ class RecList:
     store_id: str | None = None
     cause_event_id: str | None = None
     generated_ms: int = 0
+    experiment: str | None = None
+    arm: str | None = None
+    """The ranking experiment and arm of a personal list (store-wide lists are shared: no arm)."""
     degraded: bool = False
     """Served from memory because live features or vectors did not answer (DESIGN §5)."""

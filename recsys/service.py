@@ -19,6 +19,7 @@ from guang.domain import keys
 from guang.domain.events import member_subject
 from guang.domain.features import ShopperHistory, SubjectFeatures
 from guang.services.catalog import Catalog, CatalogProduct
+from recsys.arms import assignment
 from recsys.fallback import InStock, PopularLists, ServingHealth
 from recsys.models import Audience, RecItem, RecList, Surface
 from recsys.ranking import Interest, Weights, blend_interest, query_vector, reason, score
@@ -160,7 +161,8 @@ class Recommender:
             [member_subject(member_id)], surface=surface.value, day=keys.local_day(now_ms)
         )
         interest = blend_interest(people, now_ms=now_ms, half_life_s=self._half_life_s)
-        chosen = await self._rank(scope.where, interest, scope.best, history, limit)
+        arm = assignment(member_id)
+        chosen = await self._rank(scope.where, interest, scope.best, history, limit, rules=arm.rules)
         return RecList(
             rec_id=new_rec_id(),
             surface=surface,
@@ -169,6 +171,8 @@ class Recommender:
             store_id=scope.where.store_id,
             cause_event_id=people[0].last_event_id if people else None,
             generated_ms=now_ms,
+            experiment=arm.experiment,
+            arm=arm.arm,
         )
 
     async def _scope(self, surface: Surface, *, mall_id: str | None, store_id: str | None) -> Scope:
@@ -218,12 +222,9 @@ class Recommender:
             if (p := self._catalog.products.get(sku)) is not None and p.category not in bought_categories
         ]
         ranked.sort(key=lambda pair: pair[1], reverse=True)
-        ranked = drop_capped(
-            drop_bought(ranked, set(history.bought) | set(bought), self._rules),
-            history.shown_today,
-            self._rules,
-        )
-        chosen = diversify(ranked, limit, self._rules)
+        arm = assignment(member_id)
+        not_bought = drop_bought(ranked, set(history.bought) | set(bought), arm.rules)
+        chosen = diversify(drop_capped(not_bought, history.shown_today, arm.rules), limit, arm.rules)
         anchor = bought_products[0].name if bought_products else "你刚买的"
         items = [
             RecItem(
@@ -239,6 +240,8 @@ class Recommender:
             audience=Audience.PERSONAL,
             items=items,
             store_id=store_id,
+            experiment=arm.experiment,
+            arm=arm.arm,
             generated_ms=now_ms,
         )
 
@@ -249,13 +252,14 @@ class Recommender:
         best: Sequence[str],
         history: ShopperHistory,
         limit: int,
+        *,
+        rules: RuleConfig | None = None,
     ) -> list[tuple[CatalogProduct, float]]:
+        rules = rules or self._rules
         hits = await self._candidates(where, interest) if not interest.empty else []
         ranked = self._score(hits, best, interest)
-        ranked = drop_capped(
-            drop_bought(ranked, set(history.bought), self._rules), history.shown_today, self._rules
-        )
-        return diversify(ranked, limit, self._rules)
+        ranked = drop_capped(drop_bought(ranked, set(history.bought), rules), history.shown_today, rules)
+        return diversify(ranked, limit, rules)
 
     def _explained(
         self,

@@ -34,6 +34,8 @@ class Recommendation:
     rec_id: str
     surface: Surface  # type: ignore[valid-type]
     items: list[RecommendedItem]
+    experiment: str | None = strawberry.field(description="The ranking experiment of a personal list")
+    arm: str | None = strawberry.field(description="Its arm for this shopper (stable: a hash of the two)")
     degraded: bool = strawberry.field(
         description="Popular items served from memory because live features were unavailable"
     )
@@ -55,6 +57,8 @@ def recommendation_of(recs: RecList) -> Recommendation:
         rec_id=recs.rec_id,
         surface=recs.surface,
         items=[_item(item) for item in recs.items],
+        experiment=recs.experiment,
+        arm=recs.arm,
         degraded=recs.degraded,
     )
 

@@ -256,6 +256,17 @@ class RedisFeatureStore:
                 partners[sku] = partners.get(sku, 0.0) + together
         return partners
 
+    @_unavailable_as_backend_error
+    async def ctr_counts(self, groups: Sequence[str]) -> dict[str, dict[str, float]]:
+        pipe = self._reads.pipeline(transaction=False)
+        for group in groups:
+            pipe.hgetall(keys.ctr_key(group))
+        rows = cast(list[dict[bytes, bytes]], await pipe.execute())
+        return {
+            group: {name.decode(): float(value) for name, value in row.items()}
+            for group, row in zip(groups, rows, strict=True)
+        }
+
     async def set_store_best(self, best: Mapping[str, Mapping[str, float]]) -> None:
         pipe = self._redis.pipeline(transaction=False)
         for store_id, scores in best.items():

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from guang.services.catalog import CatalogProduct
+from recsys.arms import ARM_RULES
 from recsys.rules import RuleConfig, diversify, drop_bought, drop_capped
 
 CONFIG = RuleConfig()
@@ -35,3 +36,10 @@ def test_two_items_of_one_brand_do_not_crowd_the_top_of_a_diversified_list() -> 
 def test_strong_interest_still_leads_a_diversified_list() -> None:
     ranked = [(product(f"j{n}", "牛仔裤"), 1.3 - n * 0.01) for n in range(5)] + [(product("t", "T恤"), 0.4)]
     assert [p.category for p, _ in diversify(ranked, 3, CONFIG)] == ["牛仔裤"] * 3
+
+
+def test_the_treatment_arm_brings_another_category_up_where_control_keeps_one() -> None:
+    jeans = [(product(f"j{n}", "牛仔裤"), 1.0 - n * 0.01) for n in range(5)]
+    ranked = [*jeans, (product("t", "T恤", "b2"), 0.5)]
+    assert [p.id for p, _ in diversify(ranked, 3, ARM_RULES["control"])] == ["j0", "j1", "j2"]
+    assert [p.id for p, _ in diversify(ranked, 3, ARM_RULES["treatment"])] == ["j0", "j1", "t"]
