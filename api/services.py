@@ -55,6 +55,16 @@ class AppServices:
         async def in_stock() -> Mapping[str, Sequence[str]]:
             return (await directories.get()).in_stock
 
+        events = AppEvents(container.bus)
+        docs = container.documents
+        staff = StaffDesk(
+            documents=docs,
+            events=events,
+            catalog=catalog,
+            settings=settings,
+            secret_key=container.secret_key,
+            directories=directories,
+        )
         recommender = Recommender(
             catalog=catalog,
             features=container.features,
@@ -62,6 +72,7 @@ class AppServices:
             half_life_s=settings.interest_half_life_s,
             presence_window_s=settings.presence_window_s,
             in_stock=in_stock,
+            staff_picks=staff.directory.picks_by_store,
         )
         store_lists = StoreListCache(
             lambda store, limit, surface: recommender.for_store(store, limit=limit, surface=surface),
@@ -78,8 +89,6 @@ class AppServices:
                 privileged_ttl_s=settings.staff_session_ttl_s,
             ),
         )
-        events = AppEvents(container.bus)
-        docs = container.documents
         return cls(
             container=container,
             catalog=catalog,
@@ -100,14 +109,7 @@ class AppServices:
             content=Content(
                 documents=docs, events=events, catalog=catalog, settings=settings, directories=directories
             ),
-            staff=StaffDesk(
-                documents=docs,
-                events=events,
-                catalog=catalog,
-                settings=settings,
-                secret_key=container.secret_key,
-                directories=directories,
-            ),
+            staff=staff,
             coupons=Coupons(
                 documents=docs, events=events, catalog=catalog, settings=settings, directories=directories
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,10 @@ class Weights:
     category: float = 1.0
     sku: float = 0.5
     popularity: float = 0.05
+    trending: float = 0.15
+    staff_pick: float = 0.12
+    season: float = 0.05
+    """In season now; all-season items get half."""
 
 
 @dataclass(frozen=True)
@@ -91,3 +96,17 @@ def reason(
         if product.category in person.category_scores:
             return f"你最近关注{product.category}"
     return otherwise
+
+
+SEASONS_BY_MONTH = ("冬季",) * 2 + ("春季",) * 3 + ("夏季",) * 3 + ("秋季",) * 3 + ("冬季",)
+ALL_SEASONS = "四季"
+
+
+def season_of(ts_ms: int) -> str:
+    """The season in China (UTC+8) at `ts_ms`, as the catalog spells it."""
+    month = time.gmtime(ts_ms / 1000 + 8 * 3600).tm_mon
+    return SEASONS_BY_MONTH[month - 1]
+
+
+def season_fit(product: CatalogProduct, season: str) -> float:
+    return 1.0 if product.season == season else 0.5 if product.season == ALL_SEASONS else 0.0

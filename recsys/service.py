@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from guang.adapters.ports import (
@@ -20,9 +21,19 @@ from guang.domain.events import member_subject
 from guang.domain.features import ShopperHistory, SubjectFeatures
 from guang.services.catalog import Catalog, CatalogProduct
 from recsys.arms import assignment
+from recsys.candidates import Pool, Source, by_rank, by_share
 from recsys.fallback import InStock, PopularLists, ServingHealth
 from recsys.models import Audience, RecItem, RecList, Surface
-from recsys.ranking import Interest, Weights, blend_interest, query_vector, reason, score
+from recsys.ranking import (
+    Interest,
+    Weights,
+    blend_interest,
+    query_vector,
+    reason,
+    score,
+    season_fit,
+    season_of,
+)
 from recsys.rules import RuleConfig, diversify, drop_bought, drop_capped
 
 CANDIDATES = 60
@@ -36,10 +47,20 @@ class Scope:
     best: list[str]
     otherwise: str
     """The reason given when nothing about the shopper explains an item."""
+    mall_id: str | None = None
+    """Whose trending items are candidates."""
+    picks: tuple[str, ...] = ()
+    """店员说 products of the stores in scope."""
+    stocked: frozenset[str] | None = None
+    """Only these SKUs (a store's stock) may come from mall-wide sources; None: no limit."""
 
 
 async def _nothing_in_stock() -> Mapping[str, Sequence[str]]:
     return {}
+
+
+StaffPicks = Callable[[], Awaitable[Mapping[str, Sequence[str]]]]
+"""Store id → products its staff's shown 店员说 posts link to, newest first."""
 
 
 def new_rec_id() -> str:
@@ -58,6 +79,7 @@ class Recommender:
         weights: Weights | None = None,
         rules: RuleConfig | None = None,
         in_stock: InStock | None = None,
+        staff_picks: StaffPicks | None = None,
     ) -> None:
         self._catalog = catalog
         self._features = features
@@ -68,6 +90,8 @@ class Recommender:
         self._rules = rules or RuleConfig()
         self._popular = PopularLists(catalog, in_stock, new_rec_id=new_rec_id)
         self._in_stock: InStock = in_stock or _nothing_in_stock
+        self._knows_stock = in_stock is not None
+        self._staff_picks: StaffPicks = staff_picks or _nothing_in_stock
         by_mall: dict[str, list[str]] = {}
         for store in catalog.stores.values():
             by_mall.setdefault(store.mall_id, []).append(store.id)
@@ -126,16 +150,21 @@ class Recommender:
 
     async def _for_store(self, store_id: str, *, limit: int, surface: Surface) -> RecList:
         now_ms = int(time.time() * 1000)
-        audience, best, history = await self._features.store_context(
-            store_id,
-            since_ms=now_ms - self._presence_window_ms,
-            people=AUDIENCE_SIZE,
-            best=BEST_SELLERS,
-            surface=surface.value,
-            day=keys.local_day(now_ms),
+        scope = await self._scope(surface, mall_id=None, store_id=store_id)
+        (audience, best, history), trending = await asyncio.gather(
+            self._features.store_context(
+                store_id,
+                since_ms=now_ms - self._presence_window_ms,
+                people=AUDIENCE_SIZE,
+                best=BEST_SELLERS,
+                surface=surface.value,
+                day=keys.local_day(now_ms),
+            ),
+            self._trending(scope),
         )
         interest = blend_interest(audience, now_ms=now_ms, half_life_s=self._half_life_s)
-        chosen = await self._rank(VectorFilter(store_id=store_id), interest, best, history, limit)
+        pool = self._pool(best, scope, trending)
+        chosen = await self._rank(scope.where, interest, pool, history, limit, now_ms=now_ms)
         kind = (
             Audience.STORE_BEST
             if interest.empty
@@ -143,13 +172,12 @@ class Recommender:
             if len(audience) == 1
             else Audience.GROUP
         )
-        items = self._explained(chosen, audience)
         cause = max(audience, key=lambda f: f.ts_ms).last_event_id if audience else None
         return RecList(
             rec_id=new_rec_id(),
             surface=surface,
             audience=kind,
-            items=items,
+            items=self._explained(chosen, audience, pool, otherwise=scope.otherwise),
             store_id=store_id,
             cause_event_id=cause,
             generated_ms=now_ms,
@@ -157,17 +185,21 @@ class Recommender:
 
     async def _for_member(self, member_id: str, *, limit: int, surface: Surface, scope: Scope) -> RecList:
         now_ms = int(time.time() * 1000)
-        people, history = await self._features.audience(
-            [member_subject(member_id)], surface=surface.value, day=keys.local_day(now_ms)
+        (people, history), trending = await asyncio.gather(
+            self._features.audience(
+                [member_subject(member_id)], surface=surface.value, day=keys.local_day(now_ms)
+            ),
+            self._trending(scope),
         )
         interest = blend_interest(people, now_ms=now_ms, half_life_s=self._half_life_s)
         arm = assignment(member_id)
-        chosen = await self._rank(scope.where, interest, scope.best, history, limit, rules=arm.rules)
+        pool = self._pool(scope.best, scope, trending)
+        chosen = await self._rank(scope.where, interest, pool, history, limit, now_ms=now_ms, rules=arm.rules)
         return RecList(
             rec_id=new_rec_id(),
             surface=surface,
             audience=Audience.STORE_BEST if interest.empty else Audience.PERSONAL,
-            items=self._explained(chosen, people, otherwise=scope.otherwise),
+            items=self._explained(chosen, people, pool, otherwise=scope.otherwise),
             store_id=scope.where.store_id,
             cause_event_id=people[0].last_event_id if people else None,
             generated_ms=now_ms,
@@ -179,18 +211,47 @@ class Recommender:
         """Where the items must be in stock, what to fall back on, and the reason when nothing is known."""
         if store_id is not None:
             stocked = (await self._in_stock()).get(store_id, ())
-            return Scope(VectorFilter(store_id=store_id), list(stocked[:BEST_SELLERS]), "本店热销")
+            store = self._catalog.stores.get(store_id)
+            return Scope(
+                VectorFilter(store_id=store_id),
+                list(stocked[:BEST_SELLERS]),
+                "本店热销",
+                mall_id=store.mall_id if store else None,
+                picks=tuple((await self._staff_picks()).get(store_id, ())),
+                stocked=frozenset(stocked) if self._knows_stock else None,
+            )
         if mall_id is not None:
             stores = self._stores_by_mall.get(mall_id, ())
-            in_stock = await self._in_stock()
+            in_stock, picks = await self._in_stock(), await self._staff_picks()
             products = self._catalog.products
-            mall_stock = {
-                s for store in stores for s in in_stock.get(store, ())[:BEST_SELLERS] if s in products
-            }
+            tops = (in_stock.get(store, ())[:BEST_SELLERS] for store in stores)
+            mall_stock = {sku for top in tops for sku in top if sku in products}
             best = sorted(mall_stock, key=lambda sku: (-products[sku].popularity, sku))
             otherwise = "下次来逛逛" if surface == Surface.EXIT else "本场热门"
-            return Scope(VectorFilter(store_ids=stores), best[:BEST_SELLERS], otherwise)
+            mall_picks = tuple(sku for store in stores for sku in picks.get(store, ()))
+            return Scope(
+                VectorFilter(store_ids=stores),
+                best[:BEST_SELLERS],
+                otherwise,
+                mall_id=mall_id,
+                picks=mall_picks,
+            )
         return Scope(VectorFilter(), self._best_sellers, "大家都在买")
+
+    async def _trending(self, scope: Scope) -> dict[str, float]:
+        if scope.mall_id is None:
+            return {}
+        return await self._features.trending(scope.mall_id, top=BEST_SELLERS)
+
+    def _pool(self, best: Sequence[str], scope: Scope, trending: Mapping[str, float]) -> Pool:
+        pool = Pool()
+        pool.add(Source.POPULAR, by_rank(best))
+        allowed = scope.stocked
+        pool.add(
+            Source.TRENDING, by_share({s: v for s, v in trending.items() if allowed is None or s in allowed})
+        )
+        pool.add(Source.STAFF_PICK, by_rank(list(dict.fromkeys(scope.picks))[:BEST_SELLERS]))
+        return pool
 
     async def _after_purchase(
         self, member_id: str, *, store_id: str, bought: Sequence[str], limit: int
@@ -249,15 +310,16 @@ class Recommender:
         self,
         where: VectorFilter,
         interest: Interest,
-        best: Sequence[str],
+        pool: Pool,
         history: ShopperHistory,
         limit: int,
         *,
+        now_ms: int,
         rules: RuleConfig | None = None,
     ) -> list[tuple[CatalogProduct, float]]:
         rules = rules or self._rules
         hits = await self._candidates(where, interest) if not interest.empty else []
-        ranked = self._score(hits, best, interest)
+        ranked = self._score(hits, pool, interest, season_of(now_ms))
         ranked = drop_capped(drop_bought(ranked, set(history.bought), rules), history.shown_today, rules)
         return diversify(ranked, limit, rules)
 
@@ -265,12 +327,19 @@ class Recommender:
         self,
         chosen: Sequence[tuple[CatalogProduct, float]],
         audience: Sequence[SubjectFeatures],
+        pool: Pool,
         *,
-        otherwise: str = "本店热销",
+        otherwise: str,
     ) -> list[RecItem]:
+        """The most specific reason: what the shopper did, else what vouches for the item, else
+        `otherwise`."""
         zones = self._catalog.zones
         return [
-            RecItem(product=p, score=round(s, 4), reason=reason(p, audience, zones, otherwise=otherwise))
+            RecItem(
+                product=p,
+                score=round(s, 4),
+                reason=reason(p, audience, zones, otherwise="") or pool.reason(p.id) or otherwise,
+            )
             for p, s in chosen
         ]
 
@@ -286,23 +355,26 @@ class Recommender:
         results = self._vectors.search_many(queries)
         return [hit for result in results for hit in result]
 
-    def _score_one(self, product: CatalogProduct, interest: Interest, similarity: float = 0.0) -> float:
-        return score(product, similarity, interest, self._max_popularity, self._weights)
-
     def _score(
-        self, hits: list[VectorHit], best: Sequence[str], interest: Interest
+        self, hits: list[VectorHit], pool: Pool, interest: Interest, season: str
     ) -> list[tuple[CatalogProduct, float]]:
         similarity: dict[str, float] = {}
         for hit in hits:
             product = self._catalog.by_point.get(hit.id)
             if product is not None:
                 similarity[product.id] = max(similarity.get(product.id, 0.0), hit.score)
-        for sku in best:
-            similarity.setdefault(sku, 0.0)
-        ranked = [
-            (product, self._score_one(product, interest, sim))
-            for sku, sim in similarity.items()
-            if (product := self._catalog.products.get(sku)) is not None
-        ]
+        w = self._weights
+        ranked = []
+        for sku in dict.fromkeys([*similarity, *pool.skus]):
+            product = self._catalog.products.get(sku)
+            if product is None:
+                continue
+            value = (
+                score(product, similarity.get(sku, 0.0), interest, self._max_popularity, w)
+                + w.trending * pool.strength(sku, Source.TRENDING)
+                + w.staff_pick * pool.strength(sku, Source.STAFF_PICK)
+                + w.season * season_fit(product, season)
+            )
+            ranked.append((product, value))
         ranked.sort(key=lambda pair: pair[1], reverse=True)
         return ranked

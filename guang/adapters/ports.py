@@ -198,6 +198,10 @@ class FeatureStore(Protocol):
         with the number of orders they shared, summed."""
         ...
 
+    async def trending(self, mall_id: str, *, top: int) -> dict[str, float]:
+        """The mall's trending SKUs over the dataflow's sliding window, with their scores."""
+        ...
+
     async def ctr_counts(self, groups: Sequence[str]) -> dict[str, dict[str, float]]:
         """The dataflow's impressions, clicks, conversions and ctr per CTR group (`keys.ctr_*_group`)."""
         ...

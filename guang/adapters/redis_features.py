@@ -257,6 +257,11 @@ class RedisFeatureStore:
         return partners
 
     @_unavailable_as_backend_error
+    async def trending(self, mall_id: str, *, top: int) -> dict[str, float]:
+        rows = await self._reads.zrevrange(keys.trending_key(mall_id), 0, top - 1, withscores=True)
+        return {member.decode(): float(value) for member, value in cast(list[tuple[bytes, float]], rows)}
+
+    @_unavailable_as_backend_error
     async def ctr_counts(self, groups: Sequence[str]) -> dict[str, dict[str, float]]:
         pipe = self._reads.pipeline(transaction=False)
         for group in groups:

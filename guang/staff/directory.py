@@ -67,6 +67,13 @@ class PostDirectory:
             if (not shown_only or is_shown(p)) and all(getattr(p, k) == v for k, v in wanted)
         ]
 
+    async def picks_by_store(self) -> dict[str, list[str]]:
+        """Store id → products its shown posts link to, newest post first (店员说 as a candidate source)."""
+        picks: dict[str, list[str]] = {}
+        for post in await self.newest(shown_only=True):
+            picks.setdefault(post.store_id, []).extend(post.product_ids)
+        return {store: list(dict.fromkeys(skus)) for store, skus in picks.items()}
+
     async def shown_counts(self, staff_ids: Iterable[str]) -> dict[str, int]:
         """How many shown posts each staff member has."""
         wanted = set(staff_ids)

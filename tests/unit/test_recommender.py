@@ -45,9 +45,17 @@ class FakeVectors:
 
 class FakeFeatures:
     def __init__(
-        self, present: list[SubjectFeatures], best: list[str], history: ShopperHistory | None = None
+        self,
+        present: list[SubjectFeatures],
+        best: list[str],
+        history: ShopperHistory | None = None,
+        trending: dict[str, float] | None = None,
     ) -> None:
         self.present, self.best, self.history = present, best, history or ShopperHistory()
+        self.hot = trending or {}
+
+    async def trending(self, mall_id: str, *, top: int) -> dict[str, float]:
+        return dict(sorted(self.hot.items(), key=lambda kv: -kv[1])[:top])
 
     async def subjects(self, subject_ids: Sequence[str]) -> list[SubjectFeatures]:
         return [f for f in self.present if f.subject_id in subject_ids]
@@ -96,14 +104,25 @@ def catalog_and_vectors() -> tuple[Catalog, FakeVectors]:
     return catalog, FakeVectors(points)
 
 
-def recommender(present: list[SubjectFeatures], best: list[str]) -> Recommender:
+def recommender(
+    present: list[SubjectFeatures],
+    best: list[str],
+    *,
+    trending: dict[str, float] | None = None,
+    picks: dict[str, list[str]] | None = None,
+) -> Recommender:
     catalog, vectors = catalog_and_vectors()
+
+    async def staff_picks() -> Mapping[str, Sequence[str]]:
+        return picks or {}
+
     return Recommender(
         catalog=catalog,
-        features=FakeFeatures(present, best),
+        features=FakeFeatures(present, best, trending=trending),
         vectors=vectors,
         half_life_s=600,
         presence_window_s=120,
+        staff_picks=staff_picks,
     )
 
 
@@ -146,3 +165,14 @@ async def test_what_the_shopper_bought_or_was_shown_too_often_today_is_left_out(
     )
     ids = [item.product.id for item in (await ruled.for_store("s1", limit=8)).items]
     assert first not in ids and second not in ids and len(ids) == 8
+
+
+async def test_a_staff_pick_and_a_mall_trend_rise_among_the_best_sellers_with_their_reasons() -> None:
+    best = [f"sku-{n:06d}" for n in range(1, 9)]
+    recs = await recommender(
+        [], best, trending={"sku-000007": 40.0, "sku-000003": 10.0}, picks={"s1": ["sku-000008"]}
+    ).for_store("s1", limit=4)
+    reasons = {item.product.id: item.reason for item in recs.items}
+    assert reasons["sku-000008"] == "店员推荐"
+    assert reasons["sku-000007"] == "本场正在热卖"
+    assert recs.items[0].product.id in {"sku-000007", "sku-000008"}, "a vouched-for item leads equals"

@@ -37,7 +37,8 @@ async def test_mall_moments_list_what_is_in_stock_in_that_mall(api: ApiStack) ->
         recs = await _recs(api, token, s=surface, mall=mall)
         assert recs["surface"] == surface and len(recs["items"]) == 8
         assert {i["product"]["id"] for i in recs["items"]} <= in_mall
-        assert {i["reason"] for i in recs["items"]} == {reason}, "a new shopper: nothing personal to say"
+        vouched = {"店员推荐", "本场正在热卖"}  # 店员说 picks and the mall's trend rise for anybody
+        assert {i["reason"] for i in recs["items"]} <= {reason, *vouched}, "a new shopper: nothing personal"
     assert await _codes(api, token, s="ARRIVAL") == ["INVALID_ARGUMENT"]
     assert await _codes(api, token, s="ARRIVAL", mall="mall-nope") == ["NOT_FOUND"]
     assert await _codes(api, None, s="ARRIVAL", mall=mall) == ["UNAUTHENTICATED"]
