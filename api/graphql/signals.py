@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from enum import Enum
 from typing import Any
 
@@ -110,11 +111,4 @@ class Mutation:
         dwell = await services(info).signals.simulate_dwell(
             member_id=member_id, store_id=store_id, seconds=seconds, zone_id=zone_id
         )
-        return SimulatedDwell(
-            event_id=dwell.event_id,
-            store_id=dwell.store_id,
-            zone_id=dwell.zone_id,
-            zone_name=dwell.zone_name,
-            category=dwell.category,
-            dwell_ms=dwell.dwell_ms,
-        )
+        return SimulatedDwell(**asdict(dwell))

@@ -4,6 +4,7 @@ API tests talk to it over HTTP in-process (httpx ASGITransport), exactly as a cl
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio
 
 from api.app import create_app
 from api.services import AppServices
@@ -69,6 +71,16 @@ class ApiStack:
     async def shopper(self, index: int = 0) -> str:
         """A session for a seeded member."""
         return await self.login(self.data.members[index].openid)
+
+    async def bus_events(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Every event published on the bus so far (of one `type` if given), oldest first."""
+        client = redis.asyncio.Redis.from_url(self.settings.bus_url)
+        try:
+            entries = await client.xrange(self.settings.events_stream)
+        finally:
+            await client.aclose()
+        events = [json.loads(fields[b"e"]) for _, fields in entries]
+        return [e for e in events if kind is None or e.get("type") == kind]
 
     async def new_shopper(self) -> str:
         """A session for a brand-new member, so tests do not share a 我的."""

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from typing import Any
 
 import pytest
-import redis.asyncio
 
 from guang.domain.geo import distance_to
 from tests.integration.api.conftest import ApiStack, GraphQLFailed, QueryCount
@@ -235,19 +233,10 @@ async def test_ten_concurrent_likes_count_once_and_emit_one_like_event(api: ApiS
     results = await asyncio.gather(*(api.gql(LIKE, {"id": article}, token=me) for _ in range(10)))
     assert {r["likeArticle"]["likeCount"] for r in results} == {1}
     assert (await api.gql(ONE, {"id": article}))["article"]["likeCount"] == 1
-    events = [e for e in await _bus_events(api) if e.get("target_id") == article]
+    events = [e for e in await api.bus_events() if e.get("target_id") == article]
     assert [(e["type"], e["action"], e["target_type"]) for e in events] == [
         ("interaction", "like", "article")
     ]
-
-
-async def _bus_events(api: ApiStack) -> list[dict[str, Any]]:
-    client = redis.asyncio.Redis.from_url(api.settings.kv_url)
-    try:
-        entries = await client.xrange(api.settings.events_stream)
-    finally:
-        await client.aclose()
-    return [json.loads(fields[b"e"]) for _, fields in entries]
 
 
 async def test_only_shoppers_like_and_only_shown_articles(api: ApiStack) -> None:
@@ -293,7 +282,7 @@ async def test_shopper_shares_are_unattributed_and_emit_a_share_event(api: ApiSt
     doc = await api.services.container.documents.find_one("share_links", {"_id": link["code"]})
     assert doc is not None and doc["member_id"] and doc["staff_id"] is None
     shares = [
-        e for e in await _bus_events(api) if e.get("action") == "share" and e["user_id"] == doc["member_id"]
+        e for e in await api.bus_events() if e.get("action") == "share" and e["user_id"] == doc["member_id"]
     ]
     assert [(e["target_type"], e["target_id"]) for e in shares] == [("article", article.id)]
     other_brand_staff = next(

@@ -4,13 +4,11 @@ Pay delivers them (signed and encrypted with keys generated for this test sessio
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from typing import Any
 
 import pytest
-import redis.asyncio
 
 from guang.coupons.rules import RESERVATION_MS
 from guang.domain.errors import Conflict, Forbidden
@@ -89,13 +87,7 @@ async def _deliver(api: ApiStack, headers: dict[str, str], body: bytes) -> tuple
 
 
 async def _payment_events(api: ApiStack, order_id: str) -> list[dict[str, Any]]:
-    client = redis.asyncio.Redis.from_url(api.settings.bus_url)
-    try:
-        entries = await client.xrange(api.settings.events_stream)
-    finally:
-        await client.aclose()
-    events = [json.loads(fields[b"e"]) for _, fields in entries]
-    return [e for e in events if e.get("type") == "payment" and e.get("order_id") == order_id]
+    return [e for e in await api.bus_events("payment") if e.get("order_id") == order_id]
 
 
 async def _order_doc(api: ApiStack, order_id: str) -> dict[str, Any]:

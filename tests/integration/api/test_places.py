@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Iterator
@@ -10,7 +9,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import redis.asyncio
 
 from guang.adapters.redis_features import RedisFeatureWriter
 from guang.domain.features import SubjectFeatures
@@ -176,15 +174,6 @@ def _reads(api: ApiStack) -> Iterator[list[str]]:
         places._documents = counting.inner
 
 
-async def _bus_events(api: ApiStack) -> list[dict[str, Any]]:
-    client = redis.asyncio.Redis.from_url(api.settings.bus_url)
-    try:
-        rows = await client.xrange(api.settings.events_stream)
-    finally:
-        await client.aclose()
-    return [json.loads(fields[b"e"]) for _, fields in rows or [] if fields]
-
-
 # ---------------------------------------------------------------- nearby
 
 
@@ -297,12 +286,12 @@ async def test_report_location_puts_one_location_event_on_the_bus(api: ApiStack)
     lat, lng = _seed_mall(api)
     report = (await api.gql(REPORT, {"lat": lat, "lng": lng}, token=token))["reportLocation"]
     assert report["mall"]["id"] == "mall-01"
-    events = [e for e in await _bus_events(api) if e["event_id"] == report["eventId"]]
+    events = [e for e in await api.bus_events() if e["event_id"] == report["eventId"]]
     assert len(events) == 1
     event = events[0]
     assert event["type"] == "location" and event["user_id"] == member_id and event["mall_id"] == "mall-01"
     assert (event["lat"], event["lng"], event["accuracy_m"], event["source"]) == (lat, lng, 12.5, "gps")
-    mine = [e for e in await _bus_events(api) if e.get("user_id") == member_id and e["type"] == "location"]
+    mine = [e for e in await api.bus_events() if e.get("user_id") == member_id and e["type"] == "location"]
     assert len(mine) == 1
     outside = (await api.gql(REPORT, {"lat": 0.5, "lng": 0.5}, token=token))["reportLocation"]
     assert outside["mall"] is None and outside["eventId"] != report["eventId"]
@@ -313,7 +302,7 @@ async def test_report_location_needs_a_consenting_shopper(api: ApiStack) -> None
     no_consent = await api.new_shopper()
     member_id = await _member_id(api, no_consent)
     assert await _codes(api, REPORT, {"lat": lat, "lng": lng}, token=no_consent) == ["FORBIDDEN"]
-    assert not [e for e in await _bus_events(api) if e.get("user_id") == member_id]
+    assert not [e for e in await api.bus_events() if e.get("user_id") == member_id]
     assert await _codes(api, REPORT, {"lat": lat, "lng": lng}) == ["UNAUTHENTICATED"]
     staff = await api.login(f"staff-openid-{api.data.staff[0].id}")
     assert await _codes(api, REPORT, {"lat": lat, "lng": lng}, token=staff) == ["FORBIDDEN"]
@@ -407,7 +396,7 @@ async def test_follow_is_idempotent_private_and_emits_one_follow(api: ApiStack) 
     assert again["followerCount"] == before + 1
     alice_id = await _member_id(api, alice)
     follows = [
-        e for e in await _bus_events(api)
+        e for e in await api.bus_events()
         if e.get("user_id") == alice_id and e["type"] == "interaction" and e["action"] == "follow"
     ]  # fmt: skip
     assert len(follows) == 1 and follows[0]["target_type"] == "store" and follows[0]["target_id"] == store_id

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 import pytest
-import redis.asyncio
 
 from guang.domain.events import member_subject
 from guang.domain.features import LastDwell, SubjectFeatures
@@ -23,15 +21,6 @@ DWELL = """mutation($s: String!, $z: String) {
   simulateDwell(storeId: $s, seconds: 40, zoneId: $z) {
     eventId storeId zoneId zoneName category dwellMs } }"""
 FACE = "mutation($g: Boolean!) { setConsent(kind: FACE, granted: $g) { id } }"
-
-
-async def _bus_events(api: ApiStack, kind: str) -> list[dict[str, Any]]:
-    client = redis.asyncio.Redis.from_url(api.settings.bus_url)
-    try:
-        entries = await client.xrange(api.settings.events_stream)
-    finally:
-        await client.aclose()
-    return [e for _, fields in entries if (e := json.loads(fields[b"e"])).get("type") == kind]
 
 
 async def test_the_feed_needs_a_shopper_and_gives_a_new_one_the_best_sellers(api: ApiStack) -> None:
@@ -87,13 +76,13 @@ async def test_interactions_keep_every_valid_one_and_refuse_each_bad_one_with_a_
     assert log["accepted"] == 2
     assert [r["index"] for r in log["refused"]] == [1] and "target_id" in log["refused"][0]["reason"]
     member = viewer["subjectId"]
-    mine = [e for e in await _bus_events(api, "interaction") if e.get("user_id") == member]
+    mine = [e for e in await api.bus_events("interaction") if e.get("user_id") == member]
     assert sorted((e["action"], e["rec_id"]) for e in mine) == [("click", "rec_a"), ("impression", "rec_a")]
 
     retried = {**product, "action": "CLICK", "eventId": "phone-0001-click"}
     for _ in range(2):
         assert (await api.gql(LOG, {"e": [retried]}, token=token))["logInteractions"]["accepted"] == 1
-    mine = [e for e in await _bus_events(api, "interaction") if e.get("user_id") == member]
+    mine = [e for e in await api.bus_events("interaction") if e.get("user_id") == member]
     assert len(mine) == 3, "a resent eventId is published once"
     bad_id = (await api.gql(LOG, {"e": [{**retried, "eventId": "x"}]}, token=token))["logInteractions"]
     assert bad_id["accepted"] == 0 and "eventId" in bad_id["refused"][0]["reason"]
@@ -120,7 +109,7 @@ async def test_a_simulated_shelf_visit_needs_face_consent_and_reaches_the_bus_as
     shelf = next(z for z in api.data.zones if z.store_id == store.id and z.kind == "shelf")
     dwell = (await api.gql(DWELL, {"s": store.id, "z": shelf.id}, token=token))["simulateDwell"]
     assert (dwell["zoneId"], dwell["zoneName"], dwell["dwellMs"]) == (shelf.id, shelf.name, 40_000)
-    [sent] = [e for e in await _bus_events(api, "dwell") if e["event_id"] == dwell["eventId"]]
+    [sent] = [e for e in await api.bus_events("dwell") if e["event_id"] == dwell["eventId"]]
     assert (sent["store_id"], sent["zone_id"], sent["dwell_ms"]) == (store.id, shelf.id, 40_000)
 
     with pytest.raises(GraphQLFailed) as unknown:
