@@ -213,7 +213,8 @@ class FeatureStore(Protocol):
         ...
 
     async def set_face_consent(self, member_id: str, granted: bool) -> None:
-        """Grant or withdraw one member's face consent in the live view the dataflow gates on."""
+        """Grant or withdraw one member's face consent in the live view the dataflow gates on. Withdrawal
+        also deletes what cameras taught about them (interest, last shelf, presence in a store)."""
         ...
 
     def store_changes(self) -> AsyncIterator[StoreChange]:

@@ -296,8 +296,18 @@ class RedisFeatureStore:
     async def set_face_consent(self, member_id: str, granted: bool) -> None:
         if granted:
             await self._redis.sadd(keys.FACE_CONSENT, member_id)
-        else:
-            await self._redis.srem(keys.FACE_CONSENT, member_id)
+            return
+        subject = member_subject(member_id)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.srem(keys.FACE_CONSENT, member_id)
+        pipe.get(subject_key(subject))
+        _, raw = await pipe.execute()
+        features = decode_features(subject, raw) if raw else None
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.delete(subject_key(subject))
+        if features is not None and features.store_id:
+            pipe.zrem(presence_key(features.store_id), subject)
+        await pipe.execute()
 
     async def store_changes(self) -> AsyncIterator[StoreChange]:
         pubsub = self._redis.pubsub()

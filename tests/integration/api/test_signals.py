@@ -152,3 +152,6 @@ async def test_a_members_camera_derived_interest_counts_only_while_face_consent_
     assert {i["product"]["category"] for i in with_consent["items"]} & {category}
     await api.gql(FACE, {"g": False}, token=token)
     assert not personal((await api.gql(FEED, {"s": "FEED", "n": 6}, token=token))["recommendations"])
+    assert await api.services.container.features.subjects([member_subject(member)]) == [], "deleted"
+    await api.gql(FACE, {"g": True}, token=token)
+    assert not personal((await api.gql(FEED, {"s": "FEED", "n": 6}, token=token))["recommendations"])
