@@ -25,6 +25,7 @@ from guang.services.catalog import Catalog
 from guang.services.devices import DeviceRegistry
 from guang.services.signals import Signals
 from guang.staff.service import StaffDesk
+from recsys.ranking import weights_by_surface
 from recsys.service import Recommender
 from recsys.store_lists import StoreListCache
 
@@ -73,6 +74,8 @@ class AppServices:
             presence_window_s=settings.presence_window_s,
             in_stock=in_stock,
             staff_picks=staff.directory.picks_by_store,
+            surface_weights=weights_by_surface(settings.ranking_weights),
+            brand_boosts=settings.brand_boosts,
         )
         store_lists = StoreListCache(
             lambda store, limit, surface: recommender.for_store(store, limit=limit, surface=surface),

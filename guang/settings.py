@@ -92,6 +92,14 @@ class Settings(BaseSettings):
         description="oplog kept by embedded SecantusDB (it defaults to 1 h, held in its cache); guang "
         "tails no change stream, so a short window only bounds memory",
     )
+    ranking_weights: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="per-surface ranking weights replacing the defaults, e.g. "
+        '{"SCREEN": {"popularity": 0.1}} (names: recsys/ranking.py Weights)',
+    )
+    brand_boosts: dict[str, float] = Field(
+        default_factory=dict, description="brand id → score added to its products in every list (a promotion)"
+    )
     screen_items: int = 8
     store_list_ttl_s: float = Field(
         default=1.0, description="how long a store-wide list is reused unless the store changes first"

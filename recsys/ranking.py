@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -24,6 +24,19 @@ class Weights:
     staff_pick: float = 0.12
     season: float = 0.05
     """In season now; all-season items get half."""
+
+
+def weights_by_surface(overrides: Mapping[str, Mapping[str, float]]) -> dict[str, Weights]:
+    """Per-surface weights from settings (`{"SCREEN": {"popularity": 0.1}}`): the defaults with the named
+    ones replaced. An unknown weight name is an error at start-up, not a silently ignored setting."""
+    known = {f.name for f in fields(Weights)}
+    by_surface = {}
+    for surface, changes in overrides.items():
+        unknown = set(changes) - known
+        if unknown:
+            raise ValueError(f"unknown ranking weight(s) for {surface}: {', '.join(sorted(unknown))}")
+        by_surface[surface] = replace(Weights(), **changes)
+    return by_surface
 
 
 @dataclass(frozen=True)

@@ -80,13 +80,19 @@ class Recommender:
         rules: RuleConfig | None = None,
         in_stock: InStock | None = None,
         staff_picks: StaffPicks | None = None,
+        surface_weights: Mapping[str, Weights] | None = None,
+        brand_boosts: Mapping[str, float] | None = None,
     ) -> None:
+        """`surface_weights`: Weights per surface name (others use `weights`); `brand_boosts`: brand id →
+        score added to its products (a promotion)."""
         self._catalog = catalog
         self._features = features
         self._vectors = vectors
         self._half_life_s = half_life_s
         self._presence_window_ms = int(presence_window_s * 1000)
         self._weights = weights or Weights()
+        self._surface_weights = dict(surface_weights or {})
+        self._brand_boosts = dict(brand_boosts or {})
         self._rules = rules or RuleConfig()
         self._popular = PopularLists(catalog, in_stock, new_rec_id=new_rec_id)
         self._in_stock: InStock = in_stock or _nothing_in_stock
@@ -164,7 +170,7 @@ class Recommender:
         )
         interest = blend_interest(audience, now_ms=now_ms, half_life_s=self._half_life_s)
         pool = self._pool(best, scope, trending)
-        chosen = await self._rank(scope.where, interest, pool, history, limit, now_ms=now_ms)
+        chosen = await self._rank(scope.where, interest, pool, history, limit, now_ms=now_ms, surface=surface)
         kind = (
             Audience.STORE_BEST
             if interest.empty
@@ -194,7 +200,9 @@ class Recommender:
         interest = blend_interest(people, now_ms=now_ms, half_life_s=self._half_life_s)
         arm = assignment(member_id)
         pool = self._pool(scope.best, scope, trending)
-        chosen = await self._rank(scope.where, interest, pool, history, limit, now_ms=now_ms, rules=arm.rules)
+        chosen = await self._rank(
+            scope.where, interest, pool, history, limit, now_ms=now_ms, surface=surface, rules=arm.rules
+        )
         return RecList(
             rec_id=new_rec_id(),
             surface=surface,
@@ -315,11 +323,13 @@ class Recommender:
         limit: int,
         *,
         now_ms: int,
+        surface: Surface,
         rules: RuleConfig | None = None,
     ) -> list[tuple[CatalogProduct, float]]:
         rules = rules or self._rules
         hits = await self._candidates(where, interest) if not interest.empty else []
-        ranked = self._score(hits, pool, interest, season_of(now_ms))
+        weights = self._surface_weights.get(surface.value, self._weights)
+        ranked = self._score(hits, pool, interest, season_of(now_ms), weights)
         ranked = drop_capped(drop_bought(ranked, set(history.bought), rules), history.shown_today, rules)
         return diversify(ranked, limit, rules)
 
@@ -356,14 +366,13 @@ class Recommender:
         return [hit for result in results for hit in result]
 
     def _score(
-        self, hits: list[VectorHit], pool: Pool, interest: Interest, season: str
+        self, hits: list[VectorHit], pool: Pool, interest: Interest, season: str, w: Weights
     ) -> list[tuple[CatalogProduct, float]]:
         similarity: dict[str, float] = {}
         for hit in hits:
             product = self._catalog.by_point.get(hit.id)
             if product is not None:
                 similarity[product.id] = max(similarity.get(product.id, 0.0), hit.score)
-        w = self._weights
         ranked = []
         for sku in dict.fromkeys([*similarity, *pool.skus]):
             product = self._catalog.products.get(sku)
@@ -374,6 +383,7 @@ class Recommender:
                 + w.trending * pool.strength(sku, Source.TRENDING)
                 + w.staff_pick * pool.strength(sku, Source.STAFF_PICK)
                 + w.season * season_fit(product, season)
+                + self._brand_boosts.get(product.brand_id, 0.0)
             )
             ranked.append((product, value))
         ranked.sort(key=lambda pair: pair[1], reverse=True)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+import pytest
 
 from guang.adapters.ports import Progress, StoreChange, VectorHit, VectorPoint, VectorQuery
 from guang.domain.features import LastDwell, ShopperHistory, SubjectFeatures
 from guang.services.catalog import Catalog, CatalogProduct, CatalogStore, CatalogZone
-from recsys.models import Audience
+from recsys.models import Audience, Surface
+from recsys.ranking import weights_by_surface
 from recsys.service import Recommender
 
 CATEGORIES = {"牛仔裤": np.array([1.0, 0.0]), "外套": np.array([0.0, 1.0])}
@@ -176,3 +179,28 @@ async def test_a_staff_pick_and_a_mall_trend_rise_among_the_best_sellers_with_th
     assert reasons["sku-000008"] == "店员推荐"
     assert reasons["sku-000007"] == "本场正在热卖"
     assert recs.items[0].product.id in {"sku-000007", "sku-000008"}, "a vouched-for item leads equals"
+
+
+async def test_weights_per_surface_and_a_brand_boost_come_from_settings() -> None:
+    catalog, vectors = catalog_and_vectors()
+    best = [f"sku-{n:06d}" for n in range(1, 9)]
+
+    def build(**settings: Any) -> Recommender:
+        features = FakeFeatures([], best)
+        return Recommender(
+            catalog=catalog, features=features, vectors=vectors, half_life_s=600, presence_window_s=120,
+            **settings,
+        )  # fmt: skip
+
+    async def top_score(r: Recommender, surface: Surface) -> float:
+        return (await r.for_store("s1", limit=3, surface=surface)).items[0].score
+
+    plain, tuned = build(), build(surface_weights=weights_by_surface({"SCREEN": {"popularity": 0.0}}))
+    assert await top_score(tuned, Surface.SCREEN) < await top_score(plain, Surface.SCREEN)
+    assert await top_score(tuned, Surface.FEED) == await top_score(plain, Surface.FEED)
+    boosted = build(brand_boosts={"b1": 1.0})
+    assert await top_score(boosted, Surface.SCREEN) == pytest.approx(
+        await top_score(plain, Surface.SCREEN) + 1.0
+    )
+    with pytest.raises(ValueError, match="unknown ranking weight"):
+        weights_by_surface({"SCREEN": {"popularityy": 0.1}})
