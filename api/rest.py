@@ -137,3 +137,10 @@ async def screen_page(device_id: str, request: Request) -> HTMLResponse:
     if app_services(request).devices.get(device_id) is None:
         return HTMLResponse("<h1>未知设备</h1>", status_code=404)
     return HTMLResponse((STATIC / "screen.html").read_text(encoding="utf-8"))
+
+
+@router.get("/dashboard/{store_id}", response_class=HTMLResponse, summary="A store's live dashboard (H5)")
+async def dashboard_page(store_id: str, request: Request) -> HTMLResponse:
+    if store_id not in app_services(request).catalog.stores:
+        return HTMLResponse("<h1>未知门店</h1>", status_code=404)
+    return HTMLResponse((STATIC / "dashboard.html").read_text(encoding="utf-8"))

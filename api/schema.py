@@ -9,6 +9,7 @@ from api.graphql import (
     accounts,
     content,
     coupons,
+    dashboard,
     experiments,
     payments,
     places,
@@ -28,6 +29,7 @@ QUERIES: tuple[type, ...] = (
     payments.Query,
     content.Query,
     experiments.Query,
+    dashboard.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     accounts.Mutation,

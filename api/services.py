@@ -17,6 +17,7 @@ from guang.accounts.tokens import SessionTokens
 from guang.bootstrap import Container
 from guang.content.service import Content
 from guang.coupons.service import Coupons
+from guang.dashboard.service import Dashboards
 from guang.payments.service import Payments
 from guang.places.directory import Directories
 from guang.places.service import Places
@@ -46,6 +47,7 @@ class AppServices:
     coupons: Coupons
     payments: Payments
     signals: Signals
+    dashboards: Dashboards
 
     @classmethod
     async def build(cls, container: Container) -> AppServices:
@@ -117,6 +119,7 @@ class AppServices:
                 documents=docs, events=events, catalog=catalog, settings=settings, directories=directories
             ),
             payments=Payments(documents=docs, events=events, catalog=catalog, settings=settings),
+            dashboards=Dashboards(stats=container.store_stats, directories=directories, catalog=catalog),
             signals=Signals(events=events, features=container.features, catalog=catalog, demo=settings.demo),
         )
 

@@ -28,6 +28,7 @@ from guang.adapters.processes import ChildProcess
 from guang.adapters.redis_bus import RedisDeadLetters, RedisSignals, RedisStreamBus, RedisStreamReader
 from guang.adapters.redis_features import RedisConsentView, RedisFeatureStore, RedisFeatureWriter
 from guang.adapters.redis_limits import RedisRateLimiter
+from guang.adapters.redis_store_stats import RedisStoreStats
 from guang.settings import Settings
 
 
@@ -104,6 +105,11 @@ class Container:
         return RedisRateLimiter(self.settings.kv_url)
 
     @cached_property
+    def store_stats(self) -> RedisStoreStats:
+        """The dataflow's windowed store figures, for dashboards."""
+        return RedisStoreStats(self.settings.kv_url)
+
+    @cached_property
     def features(self) -> FeatureStore:
         return RedisFeatureStore(self.settings.kv_url)
 
@@ -178,7 +184,7 @@ class Container:
         return secret_key(self.settings)
 
     async def aclose(self) -> None:
-        for name in ("features", "bus", "documents", "limiter"):
+        for name in ("features", "bus", "documents", "limiter", "store_stats"):
             if name in self.__dict__:
                 await getattr(self, name).close()
         if "vectors" in self.__dict__:

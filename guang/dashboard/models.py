@@ -1,0 +1,87 @@
+"""What a store's live dashboard shows: the dataflow's windowed figures, named for people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class StoreWindowStats:
+    """Raw figures for some 5-minute buckets of one store, as the dataflow wrote them."""
+
+    footfall: dict[int, int] = field(default_factory=dict)
+    """Bucket start (epoch ms) → unique visitors."""
+    payers: dict[int, int] = field(default_factory=dict)
+    redemptions: dict[int, int] = field(default_factory=dict)
+    dwell_ms: dict[str, int] = field(default_factory=dict)
+    """Zone id → dwell summed over the buckets."""
+    dwell_events: dict[str, int] = field(default_factory=dict)
+    trending: dict[str, float] = field(default_factory=dict)
+    """The mall's trending SKUs → score (sliding hour)."""
+    guides: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Staff id → `orders`, `sales_fen`, `commission_fen` (all time)."""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start_ms: int
+    visitors: int
+    payers: int
+    redemptions: int
+
+    @property
+    def conversion(self) -> float:
+        return round(self.payers / self.visitors, 4) if self.visitors else 0.0
+
+
+@dataclass(frozen=True)
+class ZoneHeat:
+    zone_id: str
+    name: str
+    category: str
+    dwell_s: float
+    visits: int
+    share: float
+    """Of the store's dwell in the window, 0–1: the heat of the zone on the floor plan."""
+
+
+@dataclass(frozen=True)
+class TrendingItem:
+    sku_id: str
+    name: str
+    score: float
+
+
+@dataclass(frozen=True)
+class GuideFigures:
+    staff_id: str
+    name: str
+    orders: int
+    sales_fen: int
+    commission_fen: int
+
+
+@dataclass(frozen=True)
+class StoreDashboard:
+    store_id: str
+    store_name: str
+    mall_id: str
+    bucket_ms: int
+    buckets: list[Bucket]
+    zones: list[ZoneHeat]
+    trending: list[TrendingItem]
+    guides: list[GuideFigures]
+    generated_ms: int
+
+    @property
+    def visitors(self) -> int:
+        """Sum of per-bucket unique visitors (someone staying across buckets counts in each)."""
+        return sum(b.visitors for b in self.buckets)
+
+    @property
+    def payers(self) -> int:
+        return sum(b.payers for b in self.buckets)
+
+    @property
+    def redemptions(self) -> int:
+        return sum(b.redemptions for b in self.buckets)
