@@ -2,7 +2,8 @@
 
 Own embedded Valkey and Qdrant edge shard in a temp dir; a synthetic catalog (Pareto popularity, 200
 stores of ~500 in-stock items, 512-d vectors clustered by category); subjects present in stores, best
-sellers, some members' purchases and impressions today. Times `Recommender.for_store` per surface
+sellers, some members' purchases and impressions today. Times each surface as the API asks for it (a
+store's SCREEN list; a member's FEED, ARRIVAL in a mall, GUIDE at a store, PAY_SUCCESS after two items)
 against floors from the same run: a bare Redis PING and one bare filtered Qdrant query (limit 60)."""
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,13 +28,14 @@ from guang.adapters.qdrant_edge_vectors import EdgeVectorIndex
 from guang.adapters.redis_features import RedisFeatureStore, RedisFeatureWriter
 from guang.bench.report import machine_facts, percentiles_ms, write_report
 from guang.domain import keys
+from guang.domain.events import member_subject
 from guang.domain.features import LastDwell, SubjectFeatures
 from guang.domain.writes import Put
 from guang.runtime import progress_bar
 from guang.seed.loader import BEST_PER_STORE
 from guang.services.catalog import Catalog, CatalogProduct, CatalogStore, CatalogZone
 from guang.settings import Settings
-from recsys.models import Surface
+from recsys.models import RecList, Surface
 from recsys.service import CANDIDATES, Recommender
 
 BUDGET_P99_MS = 10.0
@@ -47,10 +48,11 @@ CATEGORIES = (
     "咖啡豆", "茶叶", "坚果礼盒", "零食", "饮料", "玩具", "家居", "床品", "厨具", "数码配件",
 )  # fmt: skip
 SEASONS = ("spring", "summer", "autumn", "winter")
-BRANDS, STORES, STOCK_PER_STORE, ZONES_PER_STORE = 60, 200, 500, 8
+BRANDS, STORES, MALLS, STOCK_PER_STORE, ZONES_PER_STORE = 60, 200, 10, 500, 8
 MEMBER_SHARE, HISTORY_SHARE = 0.3, 0.4  # of subjects; of members: purchases and impressions today
 WARMUP, LIMIT, CHUNK, SEED = 200, 8, 1000, 7
-SURFACES = (Surface.SCREEN, Surface.FEED)
+SURFACES = (Surface.SCREEN, Surface.FEED, Surface.ARRIVAL, Surface.GUIDE, Surface.PAY_SUCCESS)
+PICKS_PER_STORE = 6
 A = TypeVar("A")
 T = TypeVar("T")
 Shelves = dict[str, dict[str, list[str]]]  # store → category → SKUs in stock there
@@ -87,7 +89,9 @@ def _catalog(items: int, rng: np.random.Generator) -> tuple[Catalog, np.ndarray,
     shelves: Shelves = {}
     for n in range(STORES):
         store_id = f"store-{n:03d}"
-        stores.append(CatalogStore(store_id, f"门店{n:03d}", f"brand-{n % BRANDS:02d}", "mall-01"))
+        stores.append(
+            CatalogStore(store_id, f"门店{n:03d}", f"brand-{n % BRANDS:02d}", f"mall-{n % MALLS:02d}")
+        )
         shelf: dict[str, list[str]] = defaultdict(list)
         for row in rng.choice(items, min(STOCK_PER_STORE, items), replace=False, p=weights):
             shelf[products[row].category].append(products[row].id)
@@ -129,7 +133,7 @@ def _subject(
     seen, zone = rng.sample(nearby, min(len(nearby), rng.randint(1, 3))), picked[0]
     member = rng.random() < MEMBER_SHARE
     features = SubjectFeatures(
-        subject_id=f"m{n:06d}" if member else f"v{n:06d}",
+        subject_id=member_subject(f"m{n:06d}") if member else f"v{n:06d}",
         ts_ms=now_ms - rng.randrange(30_000),
         category_scores={z.category: round(rng.uniform(0.5, 5.0), 3) for z in picked},
         sku_scores={sku: round(rng.uniform(0.5, 3.0), 3) for sku in seen},
@@ -149,13 +153,16 @@ def _subject(
     return features, writes
 
 
-async def _features(store: RedisFeatureStore, catalog: Catalog, shelves: Shelves, users: int) -> int:
-    """Write subjects and store best sellers; return how many members have purchases and impressions."""
+async def _features(
+    store: RedisFeatureStore, catalog: Catalog, shelves: Shelves, users: int
+) -> tuple[int, list[str]]:
+    """Write subjects (members with face consent) and store best sellers; return how many members have
+    purchases and impressions, and the member ids."""
     rng = random.Random(SEED + 1)
     zones: dict[str, list[CatalogZone]] = defaultdict(list)
     for zone in catalog.zones.values():
         zones[zone.store_id].append(zone)
-    stores, now_ms, with_history = list(catalog.stores), int(time.time() * 1000), 0
+    stores, now_ms, with_history, members = list(catalog.stores), int(time.time() * 1000), 0, []
     writer = RedisFeatureWriter(store.url)
     try:
         with progress_bar("特征 write features", users) as advance:
@@ -166,6 +173,8 @@ async def _features(store: RedisFeatureStore, catalog: Catalog, shelves: Shelves
                     store_id = rng.choice(stores)
                     features, history = _subject(n, rng, now_ms, zones[store_id], shelves[store_id])
                     batch.append(features)
+                    if features.subject_id.startswith(member_subject("")):
+                        members.append(features.subject_id.removeprefix(member_subject("")))
                     writes += history
                     with_history += bool(history)
                 writer.write(batch)
@@ -179,7 +188,8 @@ async def _features(store: RedisFeatureStore, catalog: Catalog, shelves: Shelves
         ranked = sorted(chain(*shelf.values()), key=popularity.__getitem__, reverse=True)[:BEST_PER_STORE]
         best[store_id] = {sku: popularity[sku] for sku in ranked}
     await store.set_store_best(best)
-    return with_history
+    await store.replace_face_consents(members)
+    return with_history, members
 
 
 async def _timed(args: Sequence[A], call: Callable[[A], Awaitable[T]]) -> tuple[list[float], list[T]]:
@@ -195,6 +205,38 @@ async def _timed(args: Sequence[A], call: Callable[[A], Awaitable[T]]) -> tuple[
     return samples, results
 
 
+Ask = tuple[str, str]
+"""(member id, store id) of one request."""
+
+
+def _surface_calls(
+    recommender: Recommender, catalog: Catalog, stocked: dict[str, list[str]], rng: random.Random
+) -> dict[Surface, Callable[[Ask], Awaitable[RecList]]]:
+    """How each surface is asked for, as the API asks: the store's list, or one member's in a scope."""
+
+    async def screen(ask: Ask) -> RecList:
+        return await recommender.for_store(ask[1], limit=LIMIT, surface=Surface.SCREEN)
+
+    async def feed(ask: Ask) -> RecList:
+        return await recommender.for_member(ask[0], limit=LIMIT, surface=Surface.FEED)
+
+    async def arrival(ask: Ask) -> RecList:
+        mall = catalog.stores[ask[1]].mall_id
+        return await recommender.for_member(ask[0], limit=LIMIT, surface=Surface.ARRIVAL, mall_id=mall)
+
+    async def guide(ask: Ask) -> RecList:
+        return await recommender.for_member(ask[0], limit=LIMIT, surface=Surface.GUIDE, store_id=ask[1])
+
+    async def pay_success(ask: Ask) -> RecList:
+        bought = rng.sample(stocked[ask[1]][:50], 2)
+        return await recommender.after_purchase(ask[0], store_id=ask[1], bought=bought, limit=LIMIT)
+
+    return {
+        Surface.SCREEN: screen, Surface.FEED: feed, Surface.ARRIVAL: arrival, Surface.GUIDE: guide,
+        Surface.PAY_SUCCESS: pay_success,
+    }  # fmt: skip
+
+
 async def _measure(
     url: str, index: EdgeVectorIndex, catalog: Catalog, shelves: Shelves, users: int, requests: int,
     phases: dict[str, float],
@@ -204,9 +246,23 @@ async def _measure(
     centroids = list(catalog.centroids.values())
     queries = [VectorQuery(rng.choice(centroids).tolist(), VectorFilter(s), CANDIDATES) for s in stores]
     features, client, settings = RedisFeatureStore(url), aioredis.Redis.from_url(url), Settings()
+    popularity = {sku: p.popularity for sku, p in catalog.products.items()}
+    stocked = {
+        store: sorted(chain(*shelf.values()), key=lambda sku: (-popularity[sku], sku))
+        for store, shelf in shelves.items()
+    }
+    picks = {store: rng.sample(skus, PICKS_PER_STORE) for store, skus in stocked.items()}
+
+    async def in_stock() -> dict[str, list[str]]:
+        return stocked
+
+    async def staff_picks() -> dict[str, list[str]]:
+        return picks
+
     recommender = Recommender(
         catalog=catalog, features=features, vectors=index,
         half_life_s=settings.interest_half_life_s, presence_window_s=settings.presence_window_s,
+        in_stock=in_stock, staff_picks=staff_picks,
     )  # fmt: skip
 
     async def qdrant(query: VectorQuery) -> int:
@@ -215,15 +271,16 @@ async def _measure(
     try:
         outcomes: dict[str, Any] = {}
         with _phase(phases, "features_s"):
-            outcomes["members_with_history"] = await _features(features, catalog, shelves, users)
+            outcomes["members_with_history"], members = await _features(features, catalog, shelves, users)
+        asks = [(rng.choice(members), store) for store in stores]
         with _phase(phases, "measure_s"):
             samples = {
                 "redis_ping": (await _timed(stores, lambda _: client.ping()))[0],
                 "qdrant_query": (await _timed(queries, qdrant))[0],
             }
+            calls = _surface_calls(recommender, catalog, stocked, rng)
             for surface in SURFACES:
-                call = partial(recommender.for_store, limit=LIMIT, surface=surface)
-                samples[surface.value], lists = await _timed(stores, call)
+                samples[surface.value], lists = await _timed(asks, calls[surface])
                 outcomes[surface.value] = {
                     "audiences": dict(Counter(r.audience.value for r in lists)),
                     "mean_items": round(sum(len(r.items) for r in lists) / max(1, len(lists)), 2),
