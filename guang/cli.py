@@ -180,7 +180,7 @@ def bench_recs(
     users: Annotated[int, typer.Option(help="subjects with live features, present in a store")] = 10_000,
     requests: Annotated[int, typer.Option(help="timed recommendations per surface, after a warm-up")] = 2000,
 ) -> None:
-    """Recommender.for_store in-process, warm, p50/p99 per surface vs bare Redis and Qdrant floors."""
+    """Each surface in-process, warm, as the API asks for it: p50/p99 vs bare Redis and Qdrant floors."""
     from guang.bench.recs import main
 
     main(json_path=json_path, items=items, users=users, requests=requests)

@@ -322,7 +322,7 @@ def main(*, json_path: Path, items: int, users: int, requests: int) -> None:
     met = all(s["p99_ms"] <= BUDGET_P99_MS for s in surfaces.values())
     headline = ", ".join(f"{name} p99 {s['p99_ms']} ms" for name, s in surfaces.items())
     report: dict[str, Any] = {
-        "benchmark": "recs: Recommender.for_store in-process, warm, vs bare Redis PING and Qdrant query",
+        "benchmark": "recs: every surface in-process, warm, vs bare Redis PING and Qdrant query",
         "headline": f"{headline} ({items:,} items, {users:,} users)",
         "budget": {"p99_ms": BUDGET_P99_MS, "items": items, "users": users},
         **{"items": items, "users": users, "stores": STORES, "stock_per_store": STOCK_PER_STORE},
