@@ -12,6 +12,7 @@ from guang.accounts.code2session import (
     UnconfiguredCode2Session,
     WeChatCode2Session,
 )
+from guang.accounts.data_rights import DataRights
 from guang.accounts.service import Accounts
 from guang.accounts.tokens import SessionTokens
 from guang.bootstrap import Container
@@ -48,6 +49,7 @@ class AppServices:
     payments: Payments
     signals: Signals
     dashboards: Dashboards
+    data_rights: DataRights
 
     @classmethod
     async def build(cls, container: Container) -> AppServices:
@@ -94,6 +96,9 @@ class AppServices:
                 privileged_ttl_s=settings.staff_session_ttl_s,
             ),
         )
+        content = Content(
+            documents=docs, events=events, catalog=catalog, settings=settings, directories=directories
+        )
         return cls(
             container=container,
             catalog=catalog,
@@ -111,14 +116,19 @@ class AppServices:
                 features=container.features,
                 directories=directories,
             ),
-            content=Content(
-                documents=docs, events=events, catalog=catalog, settings=settings, directories=directories
-            ),
+            content=content,
             staff=staff,
             coupons=Coupons(
                 documents=docs, events=events, catalog=catalog, settings=settings, directories=directories
             ),
             payments=Payments(documents=docs, events=events, catalog=catalog, settings=settings),
+            data_rights=DataRights(
+                documents=docs,
+                features=container.features,
+                bus=container.bus,
+                revocations=accounts.revocations,
+                articles=content.views,
+            ),
             dashboards=Dashboards(stats=container.store_stats, directories=directories, catalog=catalog),
             signals=Signals(events=events, features=container.features, catalog=catalog, demo=settings.demo),
         )

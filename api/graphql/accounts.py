@@ -66,6 +66,31 @@ class LoginResult:
     viewer: Viewer
 
 
+@strawberry.type(description="Everything guang holds about the calling member, as one JSON document")
+class DataExport:
+    json: str = strawberry.field(
+        description="The document: profile, consents and their log, member cards, follows, likes, comments, "
+        "advisors, consult states, coupon claims, orders with items, share links, live features and events "
+        "still on the bus. Parts longer than the cap are cut and named in `truncated`"
+    )
+    generated_at_ms: float
+    truncated: list[str]
+
+
+@strawberry.type(description="One collection or store and how many of the member's entries were handled")
+class DeletedCount:
+    name: str
+    count: int
+
+
+@strawberry.type
+class DataDeletion:
+    counts: list[DeletedCount] = strawberry.field(
+        description="Per collection or store: deleted, or, for names ending in `_kept`, de-identified"
+    )
+    at_ms: float
+
+
 def viewer_of(who: Principal, *, demo: bool) -> Viewer:
     return Viewer(
         subject_id=who.subject_id, role=who.role, store_id=who.store_id, brand_id=who.brand_id,
@@ -95,6 +120,13 @@ class Query:
     async def me(self, info: Info[Any, Any]) -> Member:
         return member_of(await services(info).accounts.member(require_member(info)))
 
+    @strawberry.field(description="Export everything guang holds about the calling shopper (DESIGN §6)")
+    async def export_my_data(self, info: Info[Any, Any]) -> DataExport:
+        export = await services(info).data_rights.export(member_id=require_member(info))
+        return DataExport(
+            json=export.to_json(), generated_at_ms=float(export.generated_at_ms), truncated=export.truncated
+        )
+
 
 @strawberry.type
 class Mutation:
@@ -118,6 +150,19 @@ class Mutation:
             member_id=require_member(info), kind=kind.value, granted=granted
         )
         return member_of(member)
+
+    @strawberry.mutation(
+        description='Delete the calling shopper\'s data and account; `confirm` must be exactly "DELETE". '
+        "Follows, likes, comments, advisors, consult states, unredeemed coupon claims, share links, member "
+        "cards, consents, live features, presence, face consent and their events on the bus are deleted. "
+        "Orders and redeemed claims are kept for accounting but de-identified (the member id is replaced "
+        "by a tombstone id, the openid cleared). The session ends: every later call with it is "
+        "UNAUTHENTICATED. Safe to retry"
+    )
+    async def delete_my_data(self, info: Info[Any, Any], confirm: str) -> DataDeletion:
+        done = await services(info).data_rights.delete(member_id=require_member(info), confirm=confirm)
+        counts = [DeletedCount(name=name, count=n) for name, n in sorted(done.counts.items())]
+        return DataDeletion(counts=counts, at_ms=float(done.at_ms))
 
     @strawberry.mutation(description="Bind a brand's member card to the calling shopper")
     async def bind_member_card(self, info: Info[Any, Any], brand_id: str, card_no: str) -> Member:

@@ -8,6 +8,7 @@ from typing import Literal
 
 from guang.accounts.code2session import Code2Session
 from guang.accounts.models import Account, Principal, Role
+from guang.accounts.revocations import SessionRevocations
 from guang.accounts.tokens import SessionTokens
 from guang.adapters.ports import DocumentStore, FeatureStore
 from guang.domain.errors import Forbidden, Invalid, NotFound
@@ -40,6 +41,9 @@ class Accounts:
         self._features = features
         self._code2session = code2session
         self.tokens = tokens
+        self.revocations = SessionRevocations(documents=documents, keep_ms=tokens.longest_ttl_s * 1000)
+        """Sessions of members who deleted their data; every token check consults it."""
+        tokens.check_revocations(self.revocations)
 
     async def login(self, *, code: str) -> Session:
         """Exchange a mini-program code for our session token; a first-time shopper becomes a member."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from typing import Protocol
 
 import jwt
 
@@ -20,23 +21,38 @@ def _signing_key(secret: str) -> bytes:
     return hmac.new(secret.encode(), b"guang-session-jwt", hashlib.sha256).digest()
 
 
+class Revocations(Protocol):
+    def is_revoked(self, subject_id: str, *, issued_ms: int) -> bool: ...
+
+
 class SessionTokens:
     def __init__(self, *, secret: str, ttl_s: int, privileged_ttl_s: int | None = None) -> None:
         self._key = _signing_key(secret)
         self._ttl_s = ttl_s
         self._privileged_ttl_s = privileged_ttl_s if privileged_ttl_s is not None else ttl_s
+        self._revocations: Revocations | None = None
+
+    def check_revocations(self, revocations: Revocations) -> None:
+        """From now on a session whose subject was revoked after it was issued is refused."""
+        self._revocations = revocations
+
+    @property
+    def longest_ttl_s(self) -> int:
+        return max(self._ttl_s, self._privileged_ttl_s)
 
     def ttl_for(self, role: Role) -> int:
         """Staff and admin scopes change (moves, departures): their sessions are shorter."""
         return self._ttl_s if role is Role.SHOPPER else self._privileged_ttl_s
 
     def issue(self, principal: Principal, *, now: float | None = None) -> str:
-        issued = int(now if now is not None else time.time())
+        at = now if now is not None else time.time()
+        issued = int(at)
         claims = {
             "iss": ISSUER,
             "sub": principal.subject_id,
             "role": principal.role.value,
             "iat": issued,
+            "iat_ms": int(at * 1000),
             "exp": issued + self.ttl_for(principal.role),
             **{k: v for k in ("store_id", "brand_id", "mall_id") if (v := getattr(principal, k)) is not None},
         }
@@ -52,6 +68,11 @@ class SessionTokens:
             raise Unauthenticated("session expired: log in again") from error
         except (jwt.InvalidTokenError, KeyError, ValueError) as error:
             raise Unauthenticated(f"invalid session token: {error}") from error
+        issued_ms = int(claims.get("iat_ms", int(claims.get("iat", 0)) * 1000))
+        if self._revocations is not None and self._revocations.is_revoked(
+            str(claims["sub"]), issued_ms=issued_ms
+        ):
+            raise Unauthenticated("this session was ended: the account's data was deleted")
         return Principal(
             subject_id=str(claims["sub"]),
             role=role,

@@ -156,6 +156,15 @@ class EventBus(Protocol):
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
 
+    async def events_of(self, user_id: str, *, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        """The member's events still on the bus (oldest first, at most `limit`) and whether there were
+        more; the whole retained stream is scanned in pages."""
+        ...
+
+    async def delete_events_of(self, user_id: str) -> int:
+        """Delete every entry still on the bus whose event's `user_id` is this member; how many went."""
+        ...
+
 
 class EventLogReader(Protocol):
     """Synchronous positional reader used by the dataflow source; positions survive restarts."""
@@ -165,6 +174,19 @@ class EventLogReader(Protocol):
     def commit_position(self, position: str) -> None:
         """Record how far the dataflow has read, for the consumer-lag metric."""
         ...
+
+
+@dataclass(frozen=True)
+class SubjectData:
+    """Everything the feature store holds about one subject, decoded, for a data export."""
+
+    keys: Mapping[str, Any]
+    """Each key under the subject (`keys.subject` and its `:bought`, `:orders`, `:freq:<day>` …) -> value."""
+    present_in: Mapping[str, int]
+    """store_id -> last seen (ms) in that store's presence set."""
+    face_consent: bool
+    truncated: bool = False
+    """More keys than the export cap: only the first ones are in `keys`."""
 
 
 @dataclass(frozen=True)
@@ -219,6 +241,15 @@ class FeatureStore(Protocol):
 
     def store_changes(self) -> AsyncIterator[StoreChange]:
         """Announcements from the dataflow, as they happen (fire-and-forget)."""
+        ...
+
+    async def subject_data(self, subject_id: str, member_id: str, *, max_keys: int) -> SubjectData:
+        """Every key under the subject, its presence in stores and the member's face consent (export)."""
+        ...
+
+    async def forget_subject(self, subject_id: str, member_id: str) -> dict[str, int]:
+        """Delete every key under the subject, its presence in every store and the member's face consent;
+        counts of what went (`keys`, `presence`, `face_consent`). Harmless when there is nothing left."""
         ...
 
     async def ping(self) -> bool: ...

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import cast
+import json
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any, cast
 
 import redis
 import redis.asyncio as aioredis
@@ -21,6 +22,8 @@ return 0
 """
 START = "0-0"
 DEFAULT_RETENTION_S = 3600
+SCAN_PAGE = 500
+"""Entries read per XRANGE when looking for one member's events."""
 
 
 def _dedupe_key(event_id: str) -> str:
@@ -92,6 +95,46 @@ class RedisStreamBus:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+    async def _entries_of(self, user_id: str) -> AsyncIterator[list[tuple[bytes, dict[str, Any]]]]:
+        """The member's entries, page by page over the whole retained stream (oldest first)."""
+        needle = json.dumps(user_id).encode()
+        low = "-"
+        while True:
+            rows = cast(
+                list[tuple[bytes, dict[bytes, bytes]]],
+                await self._redis.xrange(self._stream, min=low, max="+", count=SCAN_PAGE),
+            )
+            found = []
+            for entry_id, fields in rows:
+                raw = fields.get(b"e", b"")
+                if needle not in raw:  # cheap test first: most entries are someone else's
+                    continue
+                try:
+                    event = json.loads(raw)
+                except ValueError:
+                    continue
+                if isinstance(event, dict) and event.get("user_id") == user_id:
+                    found.append((entry_id, event))
+            if found:
+                yield found
+            if len(rows) < SCAN_PAGE:
+                return
+            low = f"({rows[-1][0].decode()}"
+
+    async def events_of(self, user_id: str, *, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        events: list[dict[str, Any]] = []
+        async for page in self._entries_of(user_id):
+            events += [event for _, event in page]
+            if len(events) > limit:
+                return events[:limit], True
+        return events, False
+
+    async def delete_events_of(self, user_id: str) -> int:
+        deleted = 0
+        async for page in self._entries_of(user_id):
+            deleted += int(await self._redis.xdel(self._stream, *[entry_id for entry_id, _ in page]))
+        return deleted
 
 
 def trim_before(position: str, retention_s: int) -> str | None:

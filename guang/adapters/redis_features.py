@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import time
@@ -12,7 +13,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 import redis
 import redis.asyncio as aioredis
 
-from guang.adapters.ports import BackendUnavailable, StoreChange
+from guang.adapters.ports import BackendUnavailable, StoreChange, SubjectData
 from guang.domain import keys
 from guang.domain.events import member_subject
 from guang.domain.features import LastDwell, ShopperHistory, SubjectFeatures
@@ -309,6 +310,67 @@ class RedisFeatureStore:
             pipe.zrem(presence_key(features.store_id), subject)
         await pipe.execute()
 
+    async def _subject_keys(self, subject_id: str) -> list[bytes]:
+        """The subject's own key and every key under it (`<key>:…`), never another subject's."""
+        own = subject_key(subject_id)
+        found = [own] if await self._redis.exists(own) else []
+        found += [k.decode() async for k in self._redis.scan_iter(match=_glob(own) + ":*", count=1000)]
+        return [k.encode() for k in sorted(set(found))]
+
+    async def _presence_keys(self) -> list[bytes]:
+        pattern = _glob(presence_key("")).removesuffix(":present") + "*:present"
+        return sorted({k async for k in self._redis.scan_iter(match=pattern, count=1000)})
+
+    async def subject_data(self, subject_id: str, member_id: str, *, max_keys: int) -> SubjectData:
+        found = await self._subject_keys(subject_id)
+        wanted = found[:max_keys]
+        pipe = self._redis.pipeline(transaction=False)
+        for key in wanted:
+            pipe.type(key)
+        kinds = [k.decode() if isinstance(k, bytes) else str(k) for k in await pipe.execute()]
+        pipe = self._redis.pipeline(transaction=False)
+        for key, kind in zip(wanted, kinds, strict=True):
+            if kind == "zset":
+                pipe.zrange(key, 0, -1, withscores=True)
+            else:
+                {"string": pipe.get, "hash": pipe.hgetall, "set": pipe.smembers}.get(kind, pipe.type)(key)
+        values = await pipe.execute()
+        decoded = {
+            key.decode(): _readable(subject_id, key.decode(), kind, value)
+            for key, kind, value in zip(wanted, kinds, values, strict=True)
+        }
+        presence = await self._presence_keys()
+        pipe = self._redis.pipeline(transaction=False)
+        for key in presence:
+            pipe.zscore(key, subject_id)
+        pipe.sismember(keys.FACE_CONSENT, member_id)
+        *seen, consented = await pipe.execute()
+        present_in = {
+            key.decode().removeprefix("f:store:").removesuffix(":present"): int(score)
+            for key, score in zip(presence, seen, strict=True)
+            if score is not None
+        }
+        return SubjectData(
+            keys=decoded, present_in=present_in, face_consent=bool(consented), truncated=len(found) > max_keys
+        )
+
+    async def forget_subject(self, subject_id: str, member_id: str) -> dict[str, int]:
+        found = await self._subject_keys(subject_id)
+        presence = await self._presence_keys()
+        pipe = self._redis.pipeline(transaction=False)
+        for start in range(0, len(found), 500):
+            pipe.delete(*found[start : start + 500])
+        for key in presence:
+            pipe.zrem(key, subject_id)
+        pipe.srem(keys.FACE_CONSENT, member_id)
+        results = [int(r) for r in await pipe.execute()]
+        batches = (len(found) + 499) // 500
+        return {
+            "keys": sum(results[:batches]),
+            "presence": sum(results[batches : batches + len(presence)]),
+            "face_consent": results[-1],
+        }
+
     async def store_changes(self) -> AsyncIterator[StoreChange]:
         pubsub = self._redis.pubsub()
         try:
@@ -323,6 +385,31 @@ class RedisFeatureStore:
     async def close(self) -> None:
         await self._redis.aclose()
         await self._reads.aclose()
+
+
+def _glob(text: str) -> str:
+    """`text` matched literally in a SCAN pattern."""
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+def _readable(subject_id: str, key: str, kind: str, value: Any) -> Any:
+    """One Redis value as plain JSON-able data; the feature blob decoded into its fields."""
+    if kind == "string" and key == subject_key(subject_id):
+        features = decode_features(subject_id, value)
+        return dataclasses.asdict(features) if features is not None else None
+    if kind == "string":
+        return _text(value)
+    if kind == "hash":
+        return {_text(f): _text(v) for f, v in value.items()}
+    if kind == "set":
+        return sorted(_text(m) for m in value)
+    if kind == "zset":
+        return {_text(m): float(score) for m, score in value}
+    return None
 
 
 class RedisConsentView:
