@@ -102,6 +102,8 @@ class Recommender:
         for store in catalog.stores.values():
             by_mall.setdefault(store.mall_id, []).append(store.id)
         self._stores_by_mall = {mall: tuple(sorted(stores)) for mall, stores in by_mall.items()}
+        self._mall_scopes: dict[str, tuple[object, object, Scope]] = {}
+        """A mall's scope, reused while the stock and staff-pick snapshots it was built from are current."""
         self.health = ServingHealth()
         self._max_popularity = max((p.popularity for p in catalog.products.values()), default=0)
         self._best_sellers = [
@@ -229,21 +231,26 @@ class Recommender:
                 stocked=frozenset(stocked) if self._knows_stock else None,
             )
         if mall_id is not None:
-            stores = self._stores_by_mall.get(mall_id, ())
             in_stock, picks = await self._in_stock(), await self._staff_picks()
+            cached = self._mall_scopes.get(mall_id)
+            if cached is not None and cached[0] is in_stock and cached[1] is picks:
+                return replace(cached[2], otherwise="下次来逛逛" if surface == Surface.EXIT else "本场热门")
+            stores = self._stores_by_mall.get(mall_id, ())
             products = self._catalog.products
             tops = (in_stock.get(store, ())[:BEST_SELLERS] for store in stores)
             mall_stock = {sku for top in tops for sku in top if sku in products}
             best = sorted(mall_stock, key=lambda sku: (-products[sku].popularity, sku))
             otherwise = "下次来逛逛" if surface == Surface.EXIT else "本场热门"
             mall_picks = tuple(sku for store in stores for sku in picks.get(store, ()))
-            return Scope(
+            scope = Scope(
                 VectorFilter(store_ids=stores),
                 best[:BEST_SELLERS],
                 otherwise,
                 mall_id=mall_id,
                 picks=mall_picks,
             )
+            self._mall_scopes[mall_id] = (in_stock, picks, scope)
+            return scope
         return Scope(VectorFilter(), self._best_sellers, "大家都在买")
 
     async def _trending(self, scope: Scope) -> dict[str, float]:
@@ -265,17 +272,18 @@ class Recommender:
         self, member_id: str, *, store_id: str, bought: Sequence[str], limit: int
     ) -> RecList:
         now_ms = int(time.time() * 1000)
-        people, history = await self._features.audience(
-            [member_subject(member_id)], surface=Surface.PAY_SUCCESS.value, day=keys.local_day(now_ms)
-        )
-        partners = await self._features.co_purchased(bought, per_sku=CANDIDATES)
-        _, best, _ = await self._features.store_context(
-            store_id,
-            since_ms=now_ms,
-            people=1,
-            best=BEST_SELLERS,
-            surface=Surface.PAY_SUCCESS.value,
-            day=keys.local_day(now_ms),
+        day = keys.local_day(now_ms)
+        (people, history), partners, (_, best, _) = await asyncio.gather(
+            self._features.audience([member_subject(member_id)], surface=Surface.PAY_SUCCESS.value, day=day),
+            self._features.co_purchased(bought, per_sku=CANDIDATES),
+            self._features.store_context(
+                store_id,
+                since_ms=now_ms,
+                people=1,
+                best=BEST_SELLERS,
+                surface=Surface.PAY_SUCCESS.value,
+                day=day,
+            ),
         )
         interest = blend_interest(people, now_ms=now_ms, half_life_s=self._half_life_s)
         bought_products = [p for sku in bought if (p := self._catalog.products.get(sku)) is not None]

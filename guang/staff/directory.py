@@ -27,6 +27,8 @@ class PostDirectory:
         self._posts: dict[str, StaffPost] | None = None
         self._newest: list[StaffPost] | None = None
         """All posts, newest first; None after a change (re-sorted on the next read)."""
+        self._picks: dict[str, list[str]] | None = None
+        """Store id → products of its shown posts; None after a change, like `_newest`."""
         self._loading = asyncio.Lock()
         self._writing = asyncio.Lock()
 
@@ -38,6 +40,7 @@ class PostDirectory:
                 docs = await self._documents.find(POSTS)
                 self._posts = {str(d["_id"]): StaffPost.model_validate(d) for d in docs}
                 self._newest = None
+                self._picks = None
         return self._posts
 
     async def put(self, post_id: str) -> StaffPost | None:
@@ -50,6 +53,7 @@ class PostDirectory:
             else:
                 posts[post_id] = StaffPost.model_validate(doc)
             self._newest = None
+            self._picks = None
         return posts.get(post_id)
 
     async def get(self, post_id: str) -> StaffPost | None:
@@ -68,11 +72,15 @@ class PostDirectory:
         ]
 
     async def picks_by_store(self) -> dict[str, list[str]]:
-        """Store id → products its shown posts link to, newest post first (店员说 as a candidate source)."""
-        picks: dict[str, list[str]] = {}
-        for post in await self.newest(shown_only=True):
-            picks.setdefault(post.store_id, []).extend(post.product_ids)
-        return {store: list(dict.fromkeys(skus)) for store, skus in picks.items()}
+        """Store id → products its shown posts link to, newest post first (店员说 as a candidate source).
+        Built once per change of the posts: the recommender asks on every request."""
+        shown = await self.newest(shown_only=True)
+        if self._picks is None:
+            picks: dict[str, list[str]] = {}
+            for post in shown:
+                picks.setdefault(post.store_id, []).extend(post.product_ids)
+            self._picks = {store: list(dict.fromkeys(skus)) for store, skus in picks.items()}
+        return self._picks
 
     async def shown_counts(self, staff_ids: Iterable[str]) -> dict[str, int]:
         """How many shown posts each staff member has."""
