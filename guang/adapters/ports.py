@@ -52,6 +52,10 @@ class VectorQuery:
     vector: Sequence[float]
     filter: VectorFilter
     limit: int
+    with_payload: bool = True
+    """False when only ids and scores are needed: reading payloads is a good part of a query's cost."""
+    hnsw_ef: int | None = None
+    """Search breadth of the HNSW graph (None: the engine's default); smaller is faster and less exact."""
 
 
 class VectorIndex(Protocol):

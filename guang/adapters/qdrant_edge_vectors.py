@@ -70,7 +70,8 @@ class EdgeVectorIndex:
                 limit=q.limit,
                 query=qe.Query.Nearest(list(q.vector)),
                 filter=edge_filter(q.filter),
-                with_payload=True,
+                with_payload=q.with_payload,
+                params=qe.SearchParams(hnsw_ef=q.hnsw_ef) if q.hnsw_ef else None,
             )
             for q in queries
         ]

@@ -73,7 +73,11 @@ class ServerVectorIndex:
     def search_many(self, queries: Sequence[VectorQuery]) -> list[list[VectorHit]]:
         requests = [
             models.QueryRequest(
-                query=list(q.vector), filter=server_filter(q.filter), limit=q.limit, with_payload=True
+                query=list(q.vector),
+                filter=server_filter(q.filter),
+                limit=q.limit,
+                with_payload=q.with_payload,
+                params=models.SearchParams(hnsw_ef=q.hnsw_ef) if q.hnsw_ef else None,
             )
             for q in queries
         ]

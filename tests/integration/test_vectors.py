@@ -50,6 +50,9 @@ def test_filtered_search_returns_only_in_stock_items_of_the_wanted_categories(in
     assert all(h.payload["category"] == "外套" and "s1" in h.payload["store_ids"] for h in hits[0])
     assert 5 not in {h.id for h in hits[0]}
     assert hits[1][0].id == 4  # the point itself is its own nearest neighbour
+    wanted = VectorFilter(store_id="s1", categories=["外套"], exclude_ids=[5])
+    [lean] = index.search_many([VectorQuery(query, wanted, 10, with_payload=False, hnsw_ef=16)])
+    assert [h.id for h in lean] == [h.id for h in hits[0]] and all(not h.payload for h in lean)
     index.close()
 
 
