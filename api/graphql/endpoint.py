@@ -26,4 +26,5 @@ class GraphQLEndpoint(GraphQL[dict[str, Any], None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
     ) -> dict[str, Any]:
+        await self._services.accounts.revocations.current()
         return {"services": self._services, "request": request, "response": response}

@@ -2,7 +2,7 @@
 
 Token checks are synchronous (`SessionTokens.verify`), so they read memory. A revocation is written to
 memory at once in this process and to the `session_revocations` documents for other API processes, which
-re-read them at most every `refresh_s` (in the background, started by the next check). A record is kept
+re-read them before a GraphQL request when the copy is older than `refresh_s` (`current`). A record is kept
 only until every session issued before it has expired, and names the member by a keyed hash, not by id.
 """
 
@@ -58,6 +58,19 @@ class SessionRevocations:
         mine = {k: v for k, v in self._revoked.items() if v[1] > now and k not in fresh}
         self._revoked = fresh | mine
         self._read_at = time.monotonic()
+
+    async def current(self) -> None:
+        """Make sure what `is_revoked` reads is at most `refresh_s` old: awaited before each GraphQL
+        request, so a restarted process never serves a revoked session, and another process within
+        `refresh_s` of the revocation."""
+        if time.monotonic() - self._read_at < self._refresh_s:
+            return
+        if self._refreshing is not None and not self._refreshing.done():
+            await asyncio.shield(self._refreshing)
+            return
+        self._read_at = time.monotonic()
+        self._refreshing = asyncio.get_running_loop().create_task(self.refresh())
+        await asyncio.shield(self._refreshing)
 
     def _refresh_soon(self) -> None:
         if time.monotonic() - self._read_at < self._refresh_s:

@@ -60,3 +60,13 @@ async def test_another_process_learns_revocations_from_the_documents() -> None:
     await here.revoke("m-1", at_ms=int(time.time() * 1000))
     await there.refresh()
     assert there.is_revoked("m-1", issued_ms=0) and not there.is_revoked("m-2", issued_ms=0)
+
+
+async def test_a_restarted_process_knows_every_revocation_before_it_serves() -> None:
+    documents = FakeDocuments()
+    await SessionRevocations(documents=documents, keep_ms=3_600_000).revoke(  # type: ignore[arg-type]
+        "m-1", at_ms=int(time.time() * 1000)
+    )
+    restarted = SessionRevocations(documents=documents, keep_ms=3_600_000)  # type: ignore[arg-type]
+    await restarted.current()
+    assert restarted.is_revoked("m-1", issued_ms=0)
