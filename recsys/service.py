@@ -363,22 +363,25 @@ class Recommender:
         ]
 
     async def _candidates(self, where: VectorFilter, interest: Interest) -> list[VectorHit]:
-        """Nearest items to the taste vector, and nearest among its top categories: candidates to rank, so
-        a narrower graph search (SEARCH_EF) is worth its speed; payloads are not read."""
+        """Nearest items to the taste vector (and, in one store, nearest among its top categories too):
+        candidates to rank, so a narrower graph search (SEARCH_EF) is worth its speed and no payload is
+        read. Across a mall or the catalog the category-filtered search costs more than the plain one
+        (1.8 against 1.2 ms at 50k items here), and the plain one already sits in the top categories."""
         vector = query_vector(interest, self._catalog.centroids)
         if vector is None:
             return []
         top_categories = sorted(interest.categories, key=interest.categories.__getitem__, reverse=True)[:3]
-        queries = [
-            VectorQuery(vector.tolist(), where, CANDIDATES, with_payload=False, hnsw_ef=SEARCH_EF),
-            VectorQuery(
-                vector.tolist(),
-                replace(where, categories=top_categories),
-                CANDIDATES,
-                with_payload=False,
-                hnsw_ef=SEARCH_EF,
-            ),
-        ]
+        queries = [VectorQuery(vector.tolist(), where, CANDIDATES, with_payload=False, hnsw_ef=SEARCH_EF)]
+        if where.store_id:
+            queries.append(
+                VectorQuery(
+                    vector.tolist(),
+                    replace(where, categories=top_categories),
+                    CANDIDATES,
+                    with_payload=False,
+                    hnsw_ef=SEARCH_EF,
+                )
+            )
         results = self._vectors.search_many(queries)
         return [hit for result in results for hit in result]
 
