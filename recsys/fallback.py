@@ -43,14 +43,15 @@ class PopularLists:
         self._in_stock = in_stock
         self._new_rec_id = new_rec_id
         ranked = sorted(catalog.products.values(), key=lambda p: (-p.popularity, p.id))
-        self._best = [p.id for p in ranked]
+        self.best = [p.id for p in ranked]
+        """The whole catalog, most popular first (ties by id)."""
 
     async def for_store(self, store_id: str, *, limit: int, surface: Surface) -> RecList:
         stocked = (await self._in_stock()).get(store_id, ()) if self._in_stock is not None else ()
         return self._list(stocked, limit, surface, "本店热销", store_id)
 
     def everywhere(self, *, limit: int, surface: Surface) -> RecList:
-        return self._list(self._best, limit, surface, "大家都在买", None)
+        return self._list(self.best, limit, surface, "大家都在买", None)
 
     def _list(
         self, skus: Sequence[str], limit: int, surface: Surface, reason: str, store_id: str | None

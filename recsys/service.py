@@ -107,10 +107,6 @@ class Recommender:
         """A mall's scope, reused while the stock and staff-pick snapshots it was built from are current."""
         self.health = ServingHealth()
         self._max_popularity = max((p.popularity for p in catalog.products.values()), default=0)
-        self._best_sellers = [
-            p.id
-            for p in sorted(catalog.products.values(), key=lambda p: (-p.popularity, p.id))[:BEST_SELLERS]
-        ]
 
     async def for_store(self, store_id: str, *, limit: int, surface: Surface = Surface.SCREEN) -> RecList:
         """What is most worth showing to whoever is in this store now; the store's best if nobody is known."""
@@ -232,16 +228,16 @@ class Recommender:
                 stocked=frozenset(stocked) if self._knows_stock else None,
             )
         if mall_id is not None:
+            otherwise = "下次来逛逛" if surface == Surface.EXIT else "本场热门"
             in_stock, picks = await self._in_stock(), await self._staff_picks()
             cached = self._mall_scopes.get(mall_id)
             if cached is not None and cached[0] is in_stock and cached[1] is picks:
-                return replace(cached[2], otherwise="下次来逛逛" if surface == Surface.EXIT else "本场热门")
+                return replace(cached[2], otherwise=otherwise)
             stores = self._stores_by_mall.get(mall_id, ())
             products = self._catalog.products
             tops = (in_stock.get(store, ())[:BEST_SELLERS] for store in stores)
             mall_stock = {sku for top in tops for sku in top if sku in products}
             best = sorted(mall_stock, key=lambda sku: (-products[sku].popularity, sku))
-            otherwise = "下次来逛逛" if surface == Surface.EXIT else "本场热门"
             mall_picks = tuple(sku for store in stores for sku in picks.get(store, ()))
             scope = Scope(
                 VectorFilter(store_ids=stores),
@@ -252,7 +248,7 @@ class Recommender:
             )
             self._mall_scopes[mall_id] = (in_stock, picks, scope)
             return scope
-        return Scope(VectorFilter(), self._best_sellers, "大家都在买")
+        return Scope(VectorFilter(), self._popular.best[:BEST_SELLERS], "大家都在买")
 
     async def _trending(self, scope: Scope) -> dict[str, float]:
         if scope.mall_id is None:
@@ -290,12 +286,9 @@ class Recommender:
         bought_products = [p for sku in bought if (p := self._catalog.products.get(sku)) is not None]
         bought_categories = {p.category for p in bought_products}
         strongest = max(partners.values(), default=0.0) or 1.0
+        weights = self._weights_for(Surface.PAY_SUCCESS)
         ranked = [
-            (
-                p,
-                score(p, 0.0, interest, self._max_popularity, self._weights)
-                + partners.get(sku, 0.0) / strongest,
-            )
+            (p, score(p, 0.0, interest, self._max_popularity, weights) + partners.get(sku, 0.0) / strongest)
             for sku in dict.fromkeys([*partners, *best])
             if (p := self._catalog.products.get(sku)) is not None and p.category not in bought_categories
         ]
@@ -337,10 +330,12 @@ class Recommender:
     ) -> list[tuple[CatalogProduct, float]]:
         rules = rules or self._rules
         hits = await self._candidates(where, interest) if not interest.empty else []
-        weights = self._surface_weights.get(surface.value, self._weights)
-        ranked = self._score(hits, pool, interest, season_of(now_ms), weights)
+        ranked = self._score(hits, pool, interest, season_of(now_ms), self._weights_for(surface))
         ranked = drop_capped(drop_bought(ranked, set(history.bought), rules), history.shown_today, rules)
         return diversify(ranked, limit, rules)
+
+    def _weights_for(self, surface: Surface) -> Weights:
+        return self._surface_weights.get(surface.value, self._weights)
 
     def _explained(
         self,
