@@ -72,6 +72,11 @@ class ApiStack:
         """A session for a seeded member."""
         return await self.login(self.data.members[index].openid)
 
+    async def subject_of(self, token: str) -> str:
+        """`viewer.subjectId` of a session: the member id of a shopper's."""
+        subject: str = (await self.gql("{ viewer { subjectId } }", token=token))["viewer"]["subjectId"]
+        return subject
+
     async def bus_events(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Every event published on the bus so far (of one `type` if given), oldest first."""
         client = redis.asyncio.Redis.from_url(self.settings.bus_url)

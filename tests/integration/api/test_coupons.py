@@ -36,7 +36,6 @@ MINE = """query($s: ClaimStatus, $first: Int! = 50, $after: String) {
 REDEEM = "mutation($c: String!) { redeemCoupon(claimId: $c) { id status redeemedStoreId coupon { id } } }"
 EXIT = """query($m: String!, $lat: Float!, $lng: Float!) {
   exitOffer(mallId: $m, lat: $lat, lng: $lng) { reason coupon { id kind discountFen minSpendFen } } }"""
-VIEWER = "{ viewer { subjectId } }"
 
 
 def store(api: ApiStack, store_id: str) -> Store:
@@ -80,11 +79,6 @@ async def codes_of(call: Any) -> list[str]:
     with pytest.raises(GraphQLFailed) as failed:
         await call
     return failed.value.codes
-
-
-async def member_id(api: ApiStack, token: str) -> str:
-    subject: str = (await api.gql(VIEWER, token=token))["viewer"]["subjectId"]
-    return subject
 
 
 async def staff_token(api: ApiStack, store_id: str) -> str:
@@ -238,7 +232,7 @@ async def test_a_claim_emits_a_claim_interaction_event(api: ApiStack) -> None:
     s = store(api, "store-003")
     coupon = await make_coupon(api, s)
     token = await api.new_shopper()
-    me = await member_id(api, token)
+    me = await api.subject_of(token)
     await claim(api, token, coupon, at(s))
     client = redis.asyncio.Redis.from_url(api.settings.bus_url)
     try:
@@ -283,7 +277,7 @@ async def test_my_coupons_are_my_own_with_claimed_redeemed_and_expired_status(ap
     assert await codes_of(api.gql(MINE)) == ["UNAUTHENTICATED"]
     with pytest.raises(Invalid):
         await api.services.coupons.discount_for(
-            claim_ids=[claims[live.id]], member_id=await member_id(api, bob), store_id=s.id,
+            claim_ids=[claims[live.id]], member_id=await api.subject_of(bob), store_id=s.id,
             amount_fen=50_000, now_ms=now_ms(),
         )  # fmt: skip
     with pytest.raises(GraphQLFailed) as expired:
@@ -366,7 +360,7 @@ async def test_discount_for_checks_claims_and_redeem_for_order_is_idempotent(api
     thirty_off = await make_coupon(api, s1, mall_level=True, discount_fen=3000, min_spend_fen=20_000)
     spare = await make_coupon(api, s1)
     token = await api.new_shopper()
-    me = await member_id(api, token)
+    me = await api.subject_of(token)
     c1, c2, c3 = [(await claim(api, token, c, at(s1)))["id"] for c in (ten_off, thirty_off, spare)]
     now = now_ms()
 
@@ -408,7 +402,7 @@ async def test_discount_for_checks_claims_and_redeem_for_order_is_idempotent(api
     assert await discount([c3], 30_000) == 1000
     mine = {n["id"]: n for n in (await api.gql(MINE, {"s": "REDEEMED"}, token=token))["myCoupons"]["nodes"]}
     assert set(mine) == {c1, c2} and mine[c1]["orderId"] == "o-t1"
-    stranger = await member_id(api, await api.new_shopper())
+    stranger = await api.subject_of(await api.new_shopper())
     with pytest.raises(Invalid):
         await redeem(claim_ids=[c3], member_id=stranger, store_id=s1.id, order_id="o-t4")
 
@@ -480,7 +474,7 @@ async def test_an_exit_coupon_is_claimed_only_after_it_was_offered_outside_the_m
     assert await codes_of(claim(api, token, exit_coupon, where)) == ["FORBIDDEN"]
     # Offered, but more than 2 hours ago: refused.
     await api.gql(EXIT, {"m": s.mall_id, **where}, token=token)
-    me = await member_id(api, token)
+    me = await api.subject_of(token)
     documents = api.services.container.documents
     key = {"_id": f"{me}:{s.mall_id}:{exit_coupon.id}"}
     assert await documents.update_one("exit_offers", key, {"$set": {"offered_ms": now_ms() - 3 * 3_600_000}})

@@ -14,9 +14,10 @@ from guang.accounts.data_rights import DataRights
 from guang.domain import keys
 from guang.domain.events import member_subject
 from guang.domain.features import SubjectFeatures
-from guang.domain.models import Coupon, Product, Store
+from guang.domain.models import Product, Store
 from guang.domain.writes import Put
 from tests.integration.api.conftest import ApiStack, GraphQLFailed
+from tests.integration.api.test_payments import _store_with_products, store_coupon
 
 EXPORT = "{ exportMyData { json generatedAtMs truncated } }"
 DELETE = "mutation($c: String!) { deleteMyData(confirm: $c) { counts { name count } atMs } }"
@@ -38,34 +39,6 @@ MEMBER_COLLECTIONS = (
 )  # fmt: skip
 
 
-def _store_with_products(api: ApiStack) -> tuple[Store, list[Product]]:
-    for store in api.data.stores:
-        stocked = [
-            p for p in api.data.products if any(s.store_id == store.id and s.qty >= 3 for s in p.stock)
-        ]
-        if stocked:
-            return store, stocked[:1]
-    raise AssertionError("no store carries products")
-
-
-async def _coupon(api: ApiStack, store: Store) -> Coupon:
-    now = int(time.time() * 1000)
-    coupon = Coupon(
-        id=f"c-dr-{uuid.uuid4().hex[:8]}", title="满1减0.5", brand_id=store.brand_id, store_id=store.id,
-        mall_id=None, discount_fen=50, min_spend_fen=100, radius_m=5000, starts_ms=now - 60_000,
-        ends_ms=now + 3_600_000, per_user_quota=1, total_stock=10,
-    )  # fmt: skip
-    await api.services.container.documents.insert_one(
-        "coupons", {"_id": coupon.id, **coupon.model_dump(mode="json")}
-    )
-    return coupon
-
-
-async def _member_of(api: ApiStack, token: str) -> str:
-    member: str = (await api.gql("{ viewer { subjectId } }", token=token))["viewer"]["subjectId"]
-    return member
-
-
 async def _active(api: ApiStack, token: str, store: Store, product: Product) -> dict[str, Any]:
     """A shopper who did a bit of everything; what they did."""
     article = api.data.articles[0].id
@@ -77,7 +50,7 @@ async def _active(api: ApiStack, token: str, store: Store, product: Product) -> 
     share = (await api.gql(SHARE, {"id": article}, token=token))["shareArticle"]["code"]
     if staff is not None:
         await api.gql(CONSULT, {"s": staff.id}, token=token)
-    unused, used = await _coupon(api, store), await _coupon(api, store)
+    unused, used = await store_coupon(api, store), await store_coupon(api, store)
     kept_claim = (await api.gql(CLAIM, {"c": unused.id, "lat": lat, "lng": lng}, token=token))["claimCoupon"]
     paid_claim = (await api.gql(CLAIM, {"c": used.id, "lat": lat, "lng": lng}, token=token))["claimCoupon"]
     items = [{"skuId": product.id, "qty": 1}]
@@ -131,9 +104,9 @@ async def _redis_keys(api: ApiStack, member: str) -> list[str]:
 
 async def test_a_shopper_exports_then_deletes_their_data_and_only_theirs(api: ApiStack) -> None:
     docs = api.services.container.documents
-    store, [product] = _store_with_products(api)
+    store, [product] = _store_with_products(api, count=1)
     token, other = await api.new_shopper(), await api.new_shopper()
-    member, other_member = await _member_of(api, token), await _member_of(api, other)
+    member, other_member = await api.subject_of(token), await api.subject_of(other)
     did = await _active(api, token, store, product)
     others = await _active(api, other, store, product)
     _features(api, member, store, product)
@@ -210,8 +183,8 @@ async def test_a_shopper_exports_then_deletes_their_data_and_only_theirs(api: Ap
 async def test_deleting_twice_or_after_a_crash_midway_is_harmless(api: ApiStack) -> None:
     openid = f"t-dr-{uuid.uuid4().hex[:12]}"
     token = await api.login(openid)
-    member = await _member_of(api, token)
-    store, _ = _store_with_products(api)
+    member = await api.subject_of(token)
+    store, _ = _store_with_products(api, count=1)
     await api.gql(FOLLOW, {"s": store.id}, token=token)
     await api.gql(CONSENT, token=token)
     app, docs = api.services, api.services.container.documents

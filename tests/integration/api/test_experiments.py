@@ -23,7 +23,7 @@ async def test_a_shoppers_lists_carry_the_same_arm_the_dataflow_counts_them_unde
     seen_arms = set()
     for _ in range(8):
         token = await api.new_shopper()
-        member = (await api.gql("{ viewer { subjectId } }", token=token))["viewer"]["subjectId"]
+        member = await api.subject_of(token)
         first, again = [(await api.gql(FEED, token=token))["recommendations"] for _ in range(2)]
         assert first["experiment"] == experiment.name
         assert first["arm"] == again["arm"] == assign_arm(experiment, member_subject(member))

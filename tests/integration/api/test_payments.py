@@ -297,8 +297,8 @@ def _brand_of(api: ApiStack, store_id: str) -> str:
     return next(s.brand_id for s in api.data.stores if s.id == store_id)
 
 
-async def test_a_coupon_discounts_the_order_and_is_redeemed_by_the_payment(api: ApiStack) -> None:
-    store, _ = _store_with_products(api)
+async def store_coupon(api: ApiStack, store: Store) -> Coupon:
+    """A fresh 满1减0.5 coupon of `store` (5 km, live for the next hour, one per shopper, stock 10)."""
     now = int(time.time() * 1000)
     coupon = Coupon(
         id=f"c-pay-{uuid.uuid4().hex[:8]}", title="满1减0.5", brand_id=store.brand_id, store_id=store.id,
@@ -308,13 +308,15 @@ async def test_a_coupon_discounts_the_order_and_is_redeemed_by_the_payment(api: 
     await api.services.container.documents.insert_one(
         "coupons", {"_id": coupon.id, **coupon.model_dump(mode="json")}
     )
+    return coupon
+
+
+async def test_a_coupon_discounts_the_order_and_is_redeemed_by_the_payment(api: ApiStack) -> None:
+    store, _ = _store_with_products(api)
+    coupon = await store_coupon(api, store)
     token, openid = await _shopper(api)
     lng, lat = store.location.coordinates
-    claim = await api.gql(
-        "mutation($c: String!, $lat: Float!, $lng: Float!) { claimCoupon(couponId: $c, lat: $lat, lng: $lng) { id } }",  # noqa: E501
-        {"c": coupon.id, "lat": lat, "lng": lng},
-        token=token,
-    )
+    claim = await api.gql(CLAIM, {"c": coupon.id, "lat": lat, "lng": lng}, token=token)
     claim_id = claim["claimCoupon"]["id"]
     placed = await _checkout(api, token, c=[claim_id])
     order = placed["order"]
@@ -349,15 +351,7 @@ REDEEM = "mutation($c: String!) { redeemCoupon(claimId: $c) { id status } }"
 
 async def _claimed_coupon(api: ApiStack, store: Store, token: str) -> str:
     """A fresh 满1减0.5 coupon of `store`, claimed by the shopper: its claim id."""
-    now = int(time.time() * 1000)
-    coupon = Coupon(
-        id=f"c-pay-{uuid.uuid4().hex[:8]}", title="满1减0.5", brand_id=store.brand_id, store_id=store.id,
-        mall_id=None, discount_fen=50, min_spend_fen=100, radius_m=5000, starts_ms=now - 60_000,
-        ends_ms=now + 3_600_000, per_user_quota=1, total_stock=10,
-    )  # fmt: skip
-    await api.services.container.documents.insert_one(
-        "coupons", {"_id": coupon.id, **coupon.model_dump(mode="json")}
-    )
+    coupon = await store_coupon(api, store)
     lng, lat = store.location.coordinates
     claim_id: str = (await api.gql(CLAIM, {"c": coupon.id, "lat": lat, "lng": lng}, token=token))[
         "claimCoupon"

@@ -59,7 +59,6 @@ REPORT = """mutation($lat: Float!, $lng: Float!) {
   reportLocation(lat: $lat, lng: $lng, accuracyM: 12.5, source: GPS) { eventId mall { id name } }
 }"""
 CONSENT = "mutation { setConsent(kind: LOCATION, granted: true) { id } }"
-VIEWER = "{ viewer { subjectId } }"
 STORE = """query($id: String!, $lat: Float, $lng: Float) {
   store(id: $id, lat: $lat, lng: $lng) {
     id name floor distanceM followerCount followedByMe
@@ -132,11 +131,6 @@ def _stocked(api: ApiStack, store_id: str) -> list[Product]:
 def _seed_mall(api: ApiStack, mall_id: str = "mall-01") -> tuple[float, float]:
     mall = next(m for m in api.data.malls if m.id == mall_id)
     return mall.location.coordinates[1], mall.location.coordinates[0]
-
-
-async def _member_id(api: ApiStack, token: str) -> str:
-    member_id: str = (await api.gql(VIEWER, token=token))["viewer"]["subjectId"]
-    return member_id
 
 
 async def _codes(api: ApiStack, query: str, variables: dict[str, Any], token: str | None = None) -> list[str]:
@@ -282,7 +276,7 @@ async def test_current_mall_is_the_nearest_geofence_holding_the_point(api: ApiSt
 async def test_report_location_puts_one_location_event_on_the_bus(api: ApiStack) -> None:
     token = await api.new_shopper()
     await api.gql(CONSENT, token=token)
-    member_id = await _member_id(api, token)
+    member_id = await api.subject_of(token)
     lat, lng = _seed_mall(api)
     report = (await api.gql(REPORT, {"lat": lat, "lng": lng}, token=token))["reportLocation"]
     assert report["mall"]["id"] == "mall-01"
@@ -300,7 +294,7 @@ async def test_report_location_puts_one_location_event_on_the_bus(api: ApiStack)
 async def test_report_location_needs_a_consenting_shopper(api: ApiStack) -> None:
     lat, lng = _seed_mall(api)
     no_consent = await api.new_shopper()
-    member_id = await _member_id(api, no_consent)
+    member_id = await api.subject_of(no_consent)
     assert await _codes(api, REPORT, {"lat": lat, "lng": lng}, token=no_consent) == ["FORBIDDEN"]
     assert not [e for e in await api.bus_events() if e.get("user_id") == member_id]
     assert await _codes(api, REPORT, {"lat": lat, "lng": lng}) == ["UNAUTHENTICATED"]
@@ -394,7 +388,7 @@ async def test_follow_is_idempotent_private_and_emits_one_follow(api: ApiStack) 
     assert followed == {"id": store_id, "followerCount": before + 1, "followedByMe": True}
     again = (await api.gql(FOLLOW, {"s": store_id}, token=alice))["followStore"]
     assert again["followerCount"] == before + 1
-    alice_id = await _member_id(api, alice)
+    alice_id = await api.subject_of(alice)
     follows = [
         e for e in await api.bus_events()
         if e.get("user_id") == alice_id and e["type"] == "interaction" and e["action"] == "follow"
@@ -432,7 +426,7 @@ async def test_my_followed_stores_latest_first_in_pages(api: ApiStack) -> None:
     rest = (await api.gql(MY_FOLLOWS, {"first": 2, "after": after}, token=token))["myFollowedStores"]
     ids = [s["id"] for s in first["nodes"] + rest["nodes"]]
     assert sorted(ids) == sorted(order)
-    member_id = await _member_id(api, token)
+    member_id = await api.subject_of(token)
     follows = await api.services.container.documents.find("store_follows", {"member_id": member_id})
     followed_at = {f["store_id"]: f["followed_ms"] for f in follows}
     assert [followed_at[i] for i in ids] == sorted(followed_at.values(), reverse=True)
@@ -560,7 +554,7 @@ async def test_mall_today_stores_follow_the_shoppers_live_interests(api: ApiStac
     ] == anonymous
     writer = RedisFeatureWriter(api.settings.kv_url)
     try:
-        member_id = await _member_id(api, token)
+        member_id = await api.subject_of(token)
         features = SubjectFeatures(
             subject_id=f"u:{member_id}", ts_ms=_now(), category_scores={favourite: 3.0}
         )

@@ -50,9 +50,9 @@ async def test_guide_lists_are_for_staff_about_their_own_stores_clients(api: Api
     staff = api.data.staff[0]
     staff_token = await api.login(f"staff-openid-{staff.id}")
     client_token = await api.new_shopper()
-    client = (await api.gql("{ viewer { subjectId } }", token=client_token))["viewer"]["subjectId"]
+    client = await api.subject_of(client_token)
     stranger_token = await api.new_shopper()
-    stranger = (await api.gql("{ viewer { subjectId } }", token=stranger_token))["viewer"]["subjectId"]
+    stranger = await api.subject_of(stranger_token)
     await api.gql(CONSULT, {"s": staff.id}, token=client_token)
 
     recs = await _recs(api, staff_token, s="GUIDE", member=client)

@@ -65,7 +65,7 @@ async def test_pay_success_suggests_other_categories_of_the_same_store_never_wha
 
 async def test_interactions_keep_every_valid_one_and_refuse_each_bad_one_with_a_reason(api: ApiStack) -> None:
     token = await api.new_shopper()
-    viewer = (await api.gql("{ viewer { subjectId } }", token=token))["viewer"]
+    member = await api.subject_of(token)
     product = {"targetType": "PRODUCT", "targetId": "sku-1", "surface": "FEED", "recId": "rec_a"}
     events = [
         {**product, "action": "IMPRESSION"},
@@ -75,7 +75,6 @@ async def test_interactions_keep_every_valid_one_and_refuse_each_bad_one_with_a_
     log = (await api.gql(LOG, {"e": events}, token=token))["logInteractions"]
     assert log["accepted"] == 2
     assert [r["index"] for r in log["refused"]] == [1] and "target_id" in log["refused"][0]["reason"]
-    member = viewer["subjectId"]
     mine = [e for e in await api.bus_events("interaction") if e.get("user_id") == member]
     assert sorted((e["action"], e["rec_id"]) for e in mine) == [("click", "rec_a"), ("impression", "rec_a")]
 
@@ -125,7 +124,7 @@ async def test_a_members_camera_derived_interest_counts_only_while_face_consent_
     api: ApiStack,
 ) -> None:
     token = await api.new_shopper()
-    member = (await api.gql("{ viewer { subjectId } }", token=token))["viewer"]["subjectId"]
+    member = await api.subject_of(token)
     zone = next(z for z in api.data.zones if z.kind == "shelf")
     category = zone.category
     writer = api.services.container.feature_writer()

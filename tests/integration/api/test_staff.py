@@ -61,11 +61,6 @@ async def all_posts(api: ApiStack, **filters: str) -> list[dict[str, Any]]:
         after = page["pageInfo"]["endCursor"]
 
 
-async def member_id(api: ApiStack, token: str) -> str:
-    subject: str = (await api.gql("{ viewer { subjectId } }", token=token))["viewer"]["subjectId"]
-    return subject
-
-
 def store(api: ApiStack, store_id: str) -> Store:
     return next(s for s in api.data.stores if s.id == store_id)
 
@@ -246,14 +241,14 @@ async def test_ten_concurrent_consults_give_one_advisor(api: ApiStack) -> None:
     assert len({t["state"] for t in tickets}) == 10
     advisors = (await api.gql(ADVISORS, {"first": 10}, token=token))["myAdvisors"]["nodes"]
     assert [a["staff"]["id"] for a in advisors] == [person.id]
-    me = await member_id(api, token)
+    me = await api.subject_of(token)
     assert await api.services.container.documents.count("advisors", {"member_id": me}) == 1
 
 
 async def test_consult_emits_a_consult_interaction_event(api: ApiStack) -> None:
     person = api.data.staff[2]
     token = await api.new_shopper()
-    me = await member_id(api, token)
+    me = await api.subject_of(token)
     await api.gql(CONSULT, {"s": person.id, "src": "ARTICLE"}, token=token)
     client = redis.asyncio.Redis.from_url(api.settings.bus_url)
     try:
@@ -272,7 +267,7 @@ async def test_consult_emits_a_consult_interaction_event(api: ApiStack) -> None:
 async def test_the_state_resolves_for_that_stores_staff_only_and_tampering_is_refused(api: ApiStack) -> None:
     person = api.data.staff[0]
     token = await api.new_shopper()
-    me = await member_id(api, token)
+    me = await api.subject_of(token)
     state = (await api.gql(CONSULT, {"s": person.id, "src": "STORE"}, token=token))["consultStaff"]["state"]
     colleague = next(p for p in team(api, person.store_id) if p.id != person.id)
     for reader in (person, colleague):
