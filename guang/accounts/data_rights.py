@@ -21,23 +21,23 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from guang.accounts.revocations import SessionRevocations
+from guang.accounts.service import CONSENT_LOG, MEMBER_CARDS, MEMBERS, WX_SESSIONS
 from guang.adapters.ports import DocumentStore, EventBus, FeatureStore
+from guang.content.models import COMMENTS, LIKES, SHARE_LINKS
+from guang.coupons.service import CLAIMS, COUPONS, EXIT_OFFERS, QUOTAS
 from guang.domain.errors import Invalid, NotFound
 from guang.domain.events import member_subject
+from guang.payments.service import ORDERS
+from guang.places.service import FOLLOWS
 from guang.services.app_events import now_ms
+from guang.staff.service import ADVISORS
+from guang.staff.service import STATES as CONSULT_STATES
 
 CONFIRM = "DELETE"
 EXPORT_CAP = 1000
 """Documents exported per collection (and events, feature keys): beyond it the export says it is cut."""
 PAGE = 200
 LOG = "data_rights_log"
-MEMBERS, CONSENT_LOG, MEMBER_CARDS, WX_SESSIONS = "members", "consent_log", "member_cards", "wx_sessions"
-FOLLOWS, LIKES, COMMENTS, SHARE_LINKS = "store_follows", "likes", "comments", "share_links"
-ADVISORS, CONSULT_STATES = "advisors", "consult_states"
-COUPONS, CLAIMS, QUOTAS, EXIT_OFFERS = "coupons", "coupon_claims", "coupon_quotas", "exit_offers"
-ORDERS = "orders"
-"""The collections of other domains, named as their services name them (guang/places, content, staff,
-coupons, payments)."""
 
 BY_MEMBER = (
     CONSENT_LOG, MEMBER_CARDS, FOLLOWS, LIKES, COMMENTS, ADVISORS, CONSULT_STATES, CLAIMS, QUOTAS,

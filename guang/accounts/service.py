@@ -17,6 +17,7 @@ from guang.services.app_events import now_ms
 
 ConsentKind = Literal["location", "marketing", "face"]
 CONSENT_KINDS: tuple[ConsentKind, ...] = ("location", "marketing", "face")
+MEMBERS, CONSENT_LOG, MEMBER_CARDS, WX_SESSIONS = "members", "consent_log", "member_cards", "wx_sessions"
 DEFAULT_CITY = "city-sh"
 
 
@@ -49,7 +50,7 @@ class Accounts:
         """Exchange a mini-program code for our session token; a first-time shopper becomes a member."""
         wx = await self._code2session.exchange(code)
         await self._documents.upsert(
-            "wx_sessions",
+            WX_SESSIONS,
             wx.openid,
             {"session_key": wx.session_key, "unionid": wx.unionid, "at_ms": now_ms()},
         )
@@ -57,14 +58,14 @@ class Accounts:
         if account is not None:
             principal = _principal_of(Account.model_validate(account))
             return Session(self.tokens.issue(principal), principal, new_member=False)
-        found = await self._documents.find_one("members", {"openid": wx.openid})
+        found = await self._documents.find_one(MEMBERS, {"openid": wx.openid})
         created = found is None
         if found is None:
             member = Member(
                 id=member_id_for(wx.openid), openid=wx.openid, nickname="逛友", city_id=DEFAULT_CITY,
                 created_ms=now_ms(),
             )  # fmt: skip
-            await self._documents.insert_one("members", {"_id": member.id, **member.model_dump()})
+            await self._documents.insert_one(MEMBERS, {"_id": member.id, **member.model_dump()})
             member_id = member.id
         else:
             member_id = found["id"]
@@ -72,7 +73,7 @@ class Accounts:
         return Session(self.tokens.issue(principal), principal, new_member=created)
 
     async def member(self, member_id: str) -> Member:
-        doc = await self._documents.find_one("members", {"id": member_id})
+        doc = await self._documents.find_one(MEMBERS, {"id": member_id})
         if doc is None:
             raise NotFound(f"no member {member_id}")
         return Member.model_validate(doc)
@@ -83,10 +84,10 @@ class Accounts:
             raise Invalid(f"unknown consent {kind!r}; one of {', '.join(CONSENT_KINDS)}")
         now = now_ms()
         await self._documents.update_one(
-            "members", {"id": member_id}, {"$set": {f"consents.{kind}_ms": now if granted else None}}
+            MEMBERS, {"id": member_id}, {"$set": {f"consents.{kind}_ms": now if granted else None}}
         )
         await self._documents.insert_many(
-            "consent_log", [{"member_id": member_id, "kind": kind, "granted": granted, "at_ms": now}]
+            CONSENT_LOG, [{"member_id": member_id, "kind": kind, "granted": granted, "at_ms": now}]
         )
         if kind == "face":
             await self._features.set_face_consent(member_id, granted)
@@ -105,18 +106,18 @@ class Accounts:
         card_id = f"{brand_id}:{card_no}"
         now = now_ms()
         if not await self._documents.insert_one(
-            "member_cards", {"_id": card_id, "member_id": member_id, "bound_ms": now}
+            MEMBER_CARDS, {"_id": card_id, "member_id": member_id, "bound_ms": now}
         ):
-            holder = await self._documents.find_one("member_cards", {"_id": card_id})
+            holder = await self._documents.find_one(MEMBER_CARDS, {"_id": card_id})
             if holder is not None and holder["member_id"] == member_id:
                 raise Invalid("this card is already bound to you")
             raise Forbidden("this member card is bound to another member")
         card = {"brand_id": brand_id, "card_no": card_no, "bound_ms": now}
         attached = await self._documents.update_one(
-            "members", {"id": member_id, "cards.brand_id": {"$ne": brand_id}}, {"$push": {"cards": card}}
+            MEMBERS, {"id": member_id, "cards.brand_id": {"$ne": brand_id}}, {"$push": {"cards": card}}
         )
         if not attached:
-            await self._documents.delete_one("member_cards", {"_id": card_id, "member_id": member_id})
+            await self._documents.delete_one(MEMBER_CARDS, {"_id": card_id, "member_id": member_id})
             raise Invalid(f"a card of brand {brand_id} is already bound; unbind it first")
         return await self.member(member_id)
 

@@ -29,6 +29,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
 from guang.adapters.ports import DocumentStore
+from guang.content.models import SHARE_LINKS
+from guang.coupons.service import CLAIMS
 from guang.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from guang.domain.events import PaymentEvent, PaymentItem
 from guang.domain.models import OrderItem
@@ -43,7 +45,6 @@ from guang.settings import Settings
 log = logging.getLogger(__name__)
 
 ORDERS, NOTIFICATIONS, REFUSALS = "orders", "payment_notifications", "payment_refusals"
-SHARE_LINKS, COUPON_CLAIMS = "share_links", "coupon_claims"
 """Read-only here: written by the content and coupons domains."""
 NEWEST = [("created_ms", -1), ("paid_ms", -1), ("_id", -1)]
 MAX_LINES = 50
@@ -304,7 +305,7 @@ class Payments:
         discount = await coupons.discount_for(
             claim_ids=claim_ids, member_id=member_id, store_id=store_id, amount_fen=amount_fen, now_ms=now
         )
-        claims = await self._documents.find(COUPON_CLAIMS, {"_id": {"$in": list(claim_ids)}})
+        claims = await self._documents.find(CLAIMS, {"_id": {"$in": list(claim_ids)}})
         coupon_ids = sorted({str(c["coupon_id"]) for c in claims})
         # WeChat Pay cannot take an order of 0 fen: the coupon may cover all but one fen.
         return max(0, min(discount, amount_fen - 1)), coupon_ids
