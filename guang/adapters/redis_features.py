@@ -318,8 +318,7 @@ class RedisFeatureStore:
         return [k.encode() for k in sorted(set(found))]
 
     async def _presence_keys(self) -> list[bytes]:
-        pattern = _glob(presence_key("")).removesuffix(":present") + "*:present"
-        return sorted({k async for k in self._redis.scan_iter(match=pattern, count=1000)})
+        return sorted({k async for k in self._redis.scan_iter(match=keys.PRESENCE_PATTERN, count=1000)})
 
     async def subject_data(self, subject_id: str, member_id: str, *, max_keys: int) -> SubjectData:
         found = await self._subject_keys(subject_id)
@@ -346,7 +345,7 @@ class RedisFeatureStore:
         pipe.sismember(keys.FACE_CONSENT, member_id)
         *seen, consented = await pipe.execute()
         present_in = {
-            key.decode().removeprefix("f:store:").removesuffix(":present"): int(score)
+            keys.store_of_presence(key.decode()): int(score)
             for key, score in zip(presence, seen, strict=True)
             if score is not None
         }

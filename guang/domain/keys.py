@@ -27,6 +27,15 @@ def presence(store_id: str) -> str:
     return f"f:store:{store_id}:present"
 
 
+PRESENCE_PATTERN = presence("*")
+"""Every store's presence key, as a SCAN pattern (store ids hold no glob characters)."""
+
+
+def store_of_presence(key: str) -> str:
+    """The store id of a `presence` key."""
+    return key.removeprefix(presence("").removesuffix(":present")).removesuffix(":present")
+
+
 def store_best(store_id: str) -> str:
     return f"f:store:{store_id}:best"
 
