@@ -25,22 +25,38 @@ TASKS = ("detection", "recognition")
 
 
 @dataclass(frozen=True)
-class Face:
-    """One face in a frame: pixel box (x1, y1, x2, y2), detector score, 5 landmarks, unit embedding."""
+class FaceBox:
+    """Where a face is in a frame: pixel box (x1, y1, x2, y2), detector score, 5 landmarks."""
 
     bbox: tuple[float, float, float, float]
     det_score: float
     landmarks: np.ndarray  # (5, 2) float32: eyes, nose, mouth corners, in frame pixels
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        x1, y1, x2, y2 = self.bbox
+        return (x1 + x2) / 2, (y1 + y2) / 2
+
+
+@dataclass(frozen=True)
+class Face(FaceBox):
+    """A located face with its unit embedding."""
+
     embedding: np.ndarray  # (dim,) float32, L2 norm 1: cosine similarity is a dot product
 
 
 class FaceModel(Protocol):
-    """Detects every face in a BGR frame and embeds each one."""
+    """Locates faces in a BGR frame and embeds them.
+
+    `locate` and `embed` are separate because a tracker needs boxes every frame but an embedding only
+    when a new person appears; `detect` is both, for every face."""
 
     @property
     def name(self) -> str: ...
     @property
     def dim(self) -> int: ...
+    def locate(self, frame: np.ndarray) -> list[FaceBox]: ...
+    def embed(self, frame: np.ndarray, box: FaceBox) -> np.ndarray: ...
     def detect(self, frame: np.ndarray) -> list[Face]: ...
 
 
@@ -147,19 +163,32 @@ class InsightFaceModel:
         """The .onnx file each task runs, e.g. `{"detection": …, "recognition": …}`."""
         return {task: Path(model.model_file) for task, model in self._app.models.items()}
 
-    def detect(self, frame: np.ndarray) -> list[Face]:
-        """Faces in a BGR uint8 frame (H×W×3), best detector score first."""
-        faces = []
-        for found in self._app.get(frame):
-            vector = np.asarray(found.embedding, dtype=np.float32)
-            norm = float(np.linalg.norm(vector))
-            x1, y1, x2, y2 = (float(v) for v in found.bbox)
-            faces.append(
-                Face(
-                    bbox=(x1, y1, x2, y2),
-                    det_score=float(found.det_score),
-                    landmarks=np.asarray(found.kps, dtype=np.float32),
-                    embedding=vector / norm if norm > 0 else vector,
-                )
+    def locate(self, frame: np.ndarray) -> list[FaceBox]:
+        """Faces in a BGR uint8 frame (H×W×3), best detector score first, not yet embedded."""
+        bboxes, landmarks = self._app.det_model.detect(frame, max_num=0, metric="default")
+        boxes = [
+            FaceBox(
+                bbox=(float(b[0]), float(b[1]), float(b[2]), float(b[3])),
+                det_score=float(b[4]),
+                landmarks=np.asarray(landmarks[i], dtype=np.float32),
             )
-        return sorted(faces, key=lambda face: -face.det_score)
+            for i, b in enumerate(bboxes)
+        ]
+        return sorted(boxes, key=lambda box: -box.det_score)
+
+    def embed(self, frame: np.ndarray, box: FaceBox) -> np.ndarray:
+        """The unit embedding of one located face (aligned by its landmarks)."""
+        from insightface.utils import face_align
+
+        recognizer = self._app.models["recognition"]
+        aligned = face_align.norm_crop(frame, landmark=box.landmarks, image_size=recognizer.input_size[0])
+        vector = np.asarray(recognizer.get_feat(aligned), dtype=np.float32).flatten()
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm > 0 else vector
+
+    def detect(self, frame: np.ndarray) -> list[Face]:
+        """Faces in a BGR uint8 frame (H×W×3), best detector score first, each embedded."""
+        return [
+            Face(bbox=b.bbox, det_score=b.det_score, landmarks=b.landmarks, embedding=self.embed(frame, b))
+            for b in self.locate(frame)
+        ]
