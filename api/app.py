@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.routing import Route, WebSocketRoute
 
 from api.coupons_rest import router as coupons_router
+from api.edge_rest import router as edge_router
 from api.graphql.endpoint import GraphQLEndpoint
 from api.media import router as media_router
 from api.mp import mount_miniprogram
@@ -31,6 +32,7 @@ def create_app(services: AppServices) -> FastAPI:
     app.include_router(router)
     app.include_router(media_router)
     app.include_router(coupons_router)
+    app.include_router(edge_router)
     app.include_router(webhooks_router)
     graphql = GraphQLEndpoint(services)
     app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))

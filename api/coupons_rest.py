@@ -5,18 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
+from api.device_requests import authenticated_device, domain_error_response
 from api.services import AppServices
-from guang.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthenticated
+from guang.domain.errors import DomainError
 
 router = APIRouter()
-
-_STATUS: dict[type[DomainError], int] = {
-    Invalid: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409,
-}  # fmt: skip
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": message, "code": code}, status_code=status)
 
 
 @router.post(
@@ -27,19 +20,17 @@ async def pos_redeem(
     claim_id: str, request: Request, authorization: str | None = Header(default=None)
 ) -> JSONResponse:
     app: AppServices = request.app.state.services
-    device = app.devices.authenticate(authorization)
-    if device is None:
-        return _error(
-            401, "UNAUTHENTICATED", "a valid device token is required: Authorization: Bearer <token>"
-        )
-    if device.kind != "pos":
-        return _error(403, "FORBIDDEN", f"only a POS till can redeem coupons; {device.id} is a {device.kind}")
+    device = authenticated_device(
+        request, authorization, kinds=frozenset({"pos"}), who="a POS till", action="redeem coupons"
+    )
+    if isinstance(device, JSONResponse):
+        return device
     try:
         redeemed = await app.coupons.redeem(
             claim_id=claim_id, store_id=device.store_id, by=f"device:{device.id}"
         )
     except DomainError as error:
-        return _error(_STATUS.get(type(error), 400), error.code, error.message)
+        return domain_error_response(error)
     claim = redeemed.claim
     return JSONResponse(
         {

@@ -77,6 +77,10 @@ async def post_events(request: Request, authorization: str | None = Header(defau
         )
     except BatchRejected as error:
         return _refuse(400 if "array" in str(error) else 413, str(error), "shape")
+    accepted = {r.event_id for r in results if r.status == "accepted"}
+    await app.face_enrolments.audit(
+        [e for e in body if isinstance(e, dict) and e.get("event_id") in accepted], device=device
+    )
     counts: dict[str, int] = {"accepted": 0, "duplicate": 0, "rejected": 0}
     for result in results:
         counts[result.status] += 1

@@ -13,6 +13,7 @@ from guang.accounts.code2session import (
     WeChatCode2Session,
 )
 from guang.accounts.data_rights import DataRights
+from guang.accounts.face_enrolment import FaceEnrolments
 from guang.accounts.service import Accounts
 from guang.accounts.tokens import SessionTokens
 from guang.bootstrap import Container
@@ -50,6 +51,7 @@ class AppServices:
     signals: Signals
     dashboards: Dashboards
     data_rights: DataRights
+    face_enrolments: FaceEnrolments
 
     @classmethod
     async def build(cls, container: Container) -> AppServices:
@@ -96,6 +98,7 @@ class AppServices:
                 privileged_ttl_s=settings.staff_session_ttl_s,
             ),
         )
+        face_enrolments = FaceEnrolments(documents=docs, features=container.features)
         content = Content(
             documents=docs, events=events, catalog=catalog, settings=settings, directories=directories
         )
@@ -129,6 +132,7 @@ class AppServices:
                 revocations=accounts.revocations,
                 articles=content.views,
             ),
+            face_enrolments=face_enrolments,
             dashboards=Dashboards(stats=container.store_stats, directories=directories, catalog=catalog),
             signals=Signals(events=events, features=container.features, catalog=catalog, demo=settings.demo),
         )

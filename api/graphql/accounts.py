@@ -77,6 +77,12 @@ class DataExport:
     truncated: list[str]
 
 
+@strawberry.type(description="A one-time code to show at a store's face-enrolment kiosk")
+class FaceEnrolmentCode:
+    code: str
+    expires_at_ms: float
+
+
 @strawberry.type(description="One collection or store and how many of the member's entries were handled")
 class DeletedCount:
     name: str
@@ -163,6 +169,15 @@ class Mutation:
         done = await services(info).data_rights.delete(member_id=require_member(info), confirm=confirm)
         counts = [DeletedCount(name=name, count=n) for name, n in sorted(done.counts.items())]
         return DataDeletion(counts=counts, at_ms=float(done.at_ms))
+
+    @strawberry.mutation(
+        description="A one-time code (valid 5 minutes) to enrol your face at a store's kiosk; needs active "
+        "face consent. The kiosk keeps your face on the store's own device; withdrawing consent deletes "
+        "it there"
+    )
+    async def face_enrolment_code(self, info: Info[Any, Any]) -> FaceEnrolmentCode:
+        issued = await services(info).face_enrolments.issue_code(member_id=require_member(info))
+        return FaceEnrolmentCode(code=issued.code, expires_at_ms=float(issued.expires_ms))
 
     @strawberry.mutation(description="Bind a brand's member card to the calling shopper")
     async def bind_member_card(self, info: Info[Any, Any], brand_id: str, card_no: str) -> Member:

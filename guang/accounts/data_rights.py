@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from guang.accounts.face_enrolment import ENROLMENT_CODES, ENROLMENTS, MATCHES
 from guang.accounts.revocations import SessionRevocations
 from guang.accounts.service import CONSENT_LOG, MEMBER_CARDS, MEMBERS, WX_SESSIONS
 from guang.adapters.ports import DocumentStore, EventBus, FeatureStore
@@ -41,10 +42,13 @@ LOG = "data_rights_log"
 
 BY_MEMBER = (
     CONSENT_LOG, MEMBER_CARDS, FOLLOWS, LIKES, COMMENTS, ADVISORS, CONSULT_STATES, CLAIMS, QUOTAS,
-    EXIT_OFFERS, ORDERS, SHARE_LINKS, LOG,
+    EXIT_OFFERS, ORDERS, SHARE_LINKS, ENROLMENTS, MATCHES, LOG,
 )  # fmt: skip
 """Exported by `member_id`, in this order."""
-DELETED_BY_MEMBER = (FOLLOWS, ADVISORS, CONSULT_STATES, QUOTAS, EXIT_OFFERS, SHARE_LINKS, MEMBER_CARDS)
+DELETED_BY_MEMBER = (
+    FOLLOWS, ADVISORS, CONSULT_STATES, QUOTAS, EXIT_OFFERS, SHARE_LINKS, MEMBER_CARDS, ENROLMENT_CODES,
+    ENROLMENTS, MATCHES,
+)  # fmt: skip
 """Deleted outright by `member_id` (likes, comments, claims and consents have steps of their own)."""
 
 
