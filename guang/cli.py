@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import SecretStr
 
 from guang.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from edge.settings import EdgeSettings
     from recsys.evaluation.data import Dataset
 
 app = typer.Typer(help="逛 guang: shopping backend and real-time in-store recommender", no_args_is_help=True)
@@ -315,3 +317,110 @@ def _evaluate(
     console = Console()
     console.print(table)
     console.print(f"{evaluation.seconds:.0f} s; wrote {md} and {png}")
+
+
+edge_app = typer.Typer(
+    help="The in-store camera agent (face → events, consent-only recognition, store-and-forward)",
+    no_args_is_help=True,
+)
+app.add_typer(edge_app, name="edge")
+DEMO_CREDENTIALS = Path(".guang/demo-credentials.json")
+EdgeStore = Annotated[
+    str | None,
+    typer.Option("--store", help="demo store whose camera this is (token and URL from the demo credentials)"),
+]
+EdgeDataDir = Annotated[Path | None, typer.Option(help="gallery and outbox (default: GUANG_EDGE_DATA_DIR)")]
+KioskPort = Annotated[int | None, typer.Option(help="serve the enrolment kiosk on this port (0 = off)")]
+MaxFps = Annotated[float | None, typer.Option(help="frames analysed per second at most")]
+
+
+def _edge_settings(
+    store: str | None,
+    data_dir: Path | None,
+    *,
+    kiosk_port: int | None = None,
+    max_fps: float | None = None,
+    credentials: Path = DEMO_CREDENTIALS,
+) -> EdgeSettings:
+    from edge.commands import demo_camera
+    from edge.settings import EdgeSettings
+
+    settings = EdgeSettings()
+    updates: dict[str, object] = {}
+    if store is not None or not settings.token.get_secret_value():
+        try:
+            updates["api_url"], token = demo_camera(credentials, store)
+        except (FileNotFoundError, ValueError) as exc:
+            raise typer.BadParameter(f"{exc} (or set GUANG_EDGE_TOKEN and GUANG_EDGE_API_URL)") from exc
+        updates["token"] = SecretStr(token)
+    for name, value in (("data_dir", data_dir), ("kiosk_port", kiosk_port), ("max_fps", max_fps)):
+        if value is not None:
+            updates[name] = value
+    return settings.model_copy(update=updates)
+
+
+@edge_app.command("run")
+def edge_run(
+    source: Annotated[str, typer.Option(help="camera index (0), video file or folder of images")],
+    store: EdgeStore = None,
+    data_dir: EdgeDataDir = None,
+    kiosk_port: KioskPort = None,
+    max_fps: MaxFps = None,
+    realtime: Annotated[
+        bool, typer.Option(help="files play at their own speed; late frames are skipped")
+    ] = True,
+) -> None:
+    """Analyse a camera, video or image folder and send face and dwell events; Ctrl-C stops it."""
+    from edge.commands import run
+
+    settings = _edge_settings(store, data_dir, kiosk_port=kiosk_port, max_fps=max_fps)
+    typer.echo(run(settings, source=source, realtime=realtime))
+
+
+@edge_app.command("simulate")
+def edge_simulate(
+    store: EdgeStore = None,
+    data_dir: EdgeDataDir = None,
+    seconds: Annotated[float, typer.Option(help="length of the synthetic video")] = 60.0,
+    seed: Annotated[int, typer.Option(help="who comes when, and where they stand")] = 7,
+    kiosk_port: KioskPort = None,
+    max_fps: MaxFps = None,
+) -> None:
+    """The agent on a synthetic store video of the face photos the packages ship (no camera needed)."""
+    from edge.commands import simulate
+
+    settings = _edge_settings(store, data_dir, kiosk_port=kiosk_port, max_fps=max_fps)
+    typer.echo(simulate(settings, seconds=seconds, seed=seed))
+
+
+@edge_app.command("enrol")
+def edge_enrol(
+    code: Annotated[str, typer.Option(help="the shopper's one-time code from the mini-program")],
+    photo: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="a photo of that shopper alone")],
+    store: EdgeStore = None,
+    data_dir: EdgeDataDir = None,
+) -> None:
+    """Enrol a consenting shopper on this box from a photo file, as the kiosk page does."""
+    from edge.commands import enrol
+    from edge.kiosk import EnrolmentRefused
+
+    try:
+        member = enrol(_edge_settings(store, data_dir), code=code, photo=photo)
+    except EnrolmentRefused as refused:
+        raise typer.BadParameter(refused.message) from refused
+    typer.echo(f"enrolled member {member} on this box")
+
+
+@edge_app.command("eval")
+def edge_eval(
+    json_path: Annotated[Path, typer.Option("--json", help="where to write the figures")] = Path(
+        "docs/eval/face-threshold.json"
+    ),
+    report: Annotated[Path, typer.Option(help="where to write the Markdown report")] = Path(
+        "docs/eval/face-threshold.md"
+    ),
+) -> None:
+    """Choose the face-match threshold on the shipped face photos: false match / non-match rates."""
+    from edge.face_eval import main
+
+    main(json_path=json_path, report_path=report, settings=get_settings())

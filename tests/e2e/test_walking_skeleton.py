@@ -8,7 +8,6 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,11 @@ import redis
 import websockets
 
 from guang.bench.stack import DemoStack
+from tests.e2e.conftest import start_stack
 
 pytestmark = pytest.mark.e2e
 SCREEN_QUERY = """subscription S($d: String!) { screen(deviceId: $d) { audience causeEventId
   recommendation { recId items { score reason product { id category } } } } }"""
-
-
-def start_stack(data_dir: Path, log_name: str) -> DemoStack:
-    return DemoStack.start(data_dir, scale=0.02, log=data_dir.parent / log_name, timeout_s=300)
 
 
 def assert_all_gone(pids: list[int]) -> None:
@@ -36,17 +32,6 @@ def assert_all_gone(pids: list[int]) -> None:
             continue
         status = Path(f"/proc/{pid}/status").read_text() if Path(f"/proc/{pid}").exists() else ""
         assert "State:\tZ" in status, f"process {pid} is still running after Ctrl-C"
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
-    data_dir = tmp_path_factory.mktemp("demo") / "data"
-    running = start_stack(data_dir, "first-start.log")
-    try:
-        running.wait_ready()
-        yield running
-    finally:
-        running.interrupt()
 
 
 def store_devices(stack: DemoStack) -> tuple[dict[str, Any], str, str]:
