@@ -8,6 +8,7 @@ import json
 import logging
 import random
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,10 @@ import numpy as np
 
 from edge.kiosk import Kiosk, kiosk_app
 from edge.runner import EdgeBox, RunReport
-from edge.server_api import ServerApi
+from edge.server_api import ServerApi, Setup
 from edge.settings import EdgeSettings
 from edge.sources import Frame, SourceStats, open_frames, paced
+from edge.zones import ZoneMap
 from guang.adapters.face_model import InsightFaceModel
 
 log = logging.getLogger(__name__)
@@ -88,11 +90,25 @@ def _stopper() -> tuple[list[bool], contextlib.AbstractContextManager[None]]:
     return flag, handlers()
 
 
+async def fetch_setup(client: httpx.AsyncClient, settings: EdgeSettings, *, wait_s: float = 120.0) -> Setup:
+    """The camera's set-up from the server, waiting for it to come up (an edge box may boot first)."""
+    server = ServerApi(client, token=settings.token.get_secret_value())
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return await server.setup()
+        except httpx.TransportError as error:
+            if time.monotonic() > deadline:
+                raise
+            log.info("server not reachable yet (%s); retrying", error)
+            await asyncio.sleep(1.0)
+
+
 async def run_box(settings: EdgeSettings, frames: Iterator[Frame], *, size: tuple[int, int]) -> RunReport:
     """Connect to the server, then analyse `frames` (with the kiosk up if configured) until they end."""
     model = load_model(settings)
     async with httpx.AsyncClient(base_url=settings.api_url, timeout=10.0) as client:
-        setup = await ServerApi(client, token=settings.token.get_secret_value()).setup()
+        setup = await fetch_setup(client, settings)
         zones = setup.zone_map(width=size[0], height=size[1], polygons=_polygons(settings))
         box = EdgeBox(settings=settings, model=model, client=client, setup=setup, zones=zones)
         log.info("camera %s in store %s: %d shelf zones", setup.device_id, setup.store_id, len(zones.areas))
@@ -137,21 +153,29 @@ def run(settings: EdgeSettings, *, source: str, realtime: bool) -> str:
     return summary(report, stats)
 
 
+CHUNK_S = 300.0
+"""An endless simulation is planned in chunks of this length (a new cast each time)."""
+
+
 def synthetic_frames(
-    zone_areas: Any, *, seconds: float, seed: int, fps: float
+    zones: ZoneMap, *, seconds: float, seed: int, fps: float
 ) -> Iterator[tuple[float, np.ndarray]]:
+    """(seconds from the start, frame) of the synthetic store video; `seconds` = 0 plays until stopped."""
     from edge.face_images import shipped_people
     from edge.synthetic import SyntheticCamera, plan_visits, sharp_people
 
     width, height = SIMULATED_SIZE
     people = sharp_people(shipped_people())
-    visits = plan_visits(
-        zone_areas, people, seconds=seconds, rng=random.Random(seed), width=width, height=height
-    )
-    camera = SyntheticCamera(
-        zone_areas, visits, width=width, height=height, fps=fps, seconds=seconds, seed=seed
-    )
-    return ((frame.ts_s, frame.image) for frame in camera)
+    chunk = 0
+    while seconds == 0 or chunk * CHUNK_S < seconds:
+        length = CHUNK_S if seconds == 0 else min(CHUNK_S, seconds - chunk * CHUNK_S)
+        rng = random.Random(seed + chunk)
+        visits = plan_visits(zones, people, seconds=length, rng=rng, width=width, height=height)
+        camera = SyntheticCamera(
+            zones, visits, width=width, height=height, fps=fps, seconds=length, seed=seed
+        )
+        yield from ((chunk * CHUNK_S + frame.ts_s, frame.image) for frame in camera)
+        chunk += 1
 
 
 def simulate(settings: EdgeSettings, *, seconds: float, seed: int) -> str:
@@ -160,7 +184,7 @@ def simulate(settings: EdgeSettings, *, seconds: float, seed: int) -> str:
 
     async def main() -> RunReport:
         async with httpx.AsyncClient(base_url=settings.api_url, timeout=10.0) as client:
-            setup = await ServerApi(client, token=settings.token.get_secret_value()).setup()
+            setup = await fetch_setup(client, settings)
         zones = setup.zone_map(
             width=SIMULATED_SIZE[0], height=SIMULATED_SIZE[1], polygons=_polygons(settings)
         )

@@ -49,9 +49,15 @@ def demo(
     port: Port = None,
     data_dir: DataDir = None,
     simulate: Annotated[bool, typer.Option(help="send a trickle of simulated store events")] = True,
+    camera: Annotated[
+        bool,
+        typer.Option(
+            help="with --simulate: a camera agent on a synthetic video of real faces, and its kiosk"
+        ),
+    ] = True,
 ) -> None:
     """Run everything on embedded engines with demo data; Ctrl-C stops it all."""
-    _run(port, data_dir, simulate=simulate, seed=seed, scale=scale, demo=True)
+    _run(port, data_dir, simulate=simulate, seed=seed, scale=scale, demo=True, camera=camera)
 
 
 @app.command()
@@ -68,6 +74,7 @@ def _run(
     seed: int | None,
     scale: float | None,
     demo: bool = False,
+    camera: bool = False,
 ) -> None:
     from guang.runtime import run_stack
 
@@ -79,6 +86,7 @@ def _run(
             simulate=simulate,
             seed=settings.seed if seed is None else seed,
             scale=settings.seed_scale if scale is None else scale,
+            camera=camera,
         )
     )
 
@@ -332,6 +340,7 @@ EdgeStore = Annotated[
 EdgeDataDir = Annotated[Path | None, typer.Option(help="gallery and outbox (default: GUANG_EDGE_DATA_DIR)")]
 KioskPort = Annotated[int | None, typer.Option(help="serve the enrolment kiosk on this port (0 = off)")]
 MaxFps = Annotated[float | None, typer.Option(help="frames analysed per second at most")]
+Credentials = Annotated[Path, typer.Option(help="the demo's credentials file, for --store")]
 
 
 def _edge_settings(
@@ -366,6 +375,7 @@ def edge_run(
     data_dir: EdgeDataDir = None,
     kiosk_port: KioskPort = None,
     max_fps: MaxFps = None,
+    credentials: Credentials = DEMO_CREDENTIALS,
     realtime: Annotated[
         bool, typer.Option(help="files play at their own speed; late frames are skipped")
     ] = True,
@@ -373,7 +383,9 @@ def edge_run(
     """Analyse a camera, video or image folder and send face and dwell events; Ctrl-C stops it."""
     from edge.commands import run
 
-    settings = _edge_settings(store, data_dir, kiosk_port=kiosk_port, max_fps=max_fps)
+    settings = _edge_settings(
+        store, data_dir, kiosk_port=kiosk_port, max_fps=max_fps, credentials=credentials
+    )
     typer.echo(run(settings, source=source, realtime=realtime))
 
 
@@ -381,15 +393,20 @@ def edge_run(
 def edge_simulate(
     store: EdgeStore = None,
     data_dir: EdgeDataDir = None,
-    seconds: Annotated[float, typer.Option(help="length of the synthetic video")] = 60.0,
+    seconds: Annotated[
+        float, typer.Option(min=0, help="length of the synthetic video; 0 = until Ctrl-C")
+    ] = 60.0,
     seed: Annotated[int, typer.Option(help="who comes when, and where they stand")] = 7,
     kiosk_port: KioskPort = None,
     max_fps: MaxFps = None,
+    credentials: Credentials = DEMO_CREDENTIALS,
 ) -> None:
     """The agent on a synthetic store video of the face photos the packages ship (no camera needed)."""
     from edge.commands import simulate
 
-    settings = _edge_settings(store, data_dir, kiosk_port=kiosk_port, max_fps=max_fps)
+    settings = _edge_settings(
+        store, data_dir, kiosk_port=kiosk_port, max_fps=max_fps, credentials=credentials
+    )
     typer.echo(simulate(settings, seconds=seconds, seed=seed))
 
 
@@ -399,13 +416,14 @@ def edge_enrol(
     photo: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="a photo of that shopper alone")],
     store: EdgeStore = None,
     data_dir: EdgeDataDir = None,
+    credentials: Credentials = DEMO_CREDENTIALS,
 ) -> None:
     """Enrol a consenting shopper on this box from a photo file, as the kiosk page does."""
     from edge.commands import enrol
     from edge.kiosk import EnrolmentRefused
 
     try:
-        member = enrol(_edge_settings(store, data_dir), code=code, photo=photo)
+        member = enrol(_edge_settings(store, data_dir, credentials=credentials), code=code, photo=photo)
     except EnrolmentRefused as refused:
         raise typer.BadParameter(refused.message) from refused
     typer.echo(f"enrolled member {member} on this box")

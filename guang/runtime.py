@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from guang.adapters.ports import Progress as Advance
-from guang.adapters.processes import ChildProcess
+from guang.adapters.processes import ChildProcess, free_port
 from guang.bootstrap import Container, Engines, child_environment, start_engines
 from guang.seed import loader
 from guang.seed.generator import generate
@@ -121,7 +121,30 @@ def write_run_info(settings: Settings, engines: Engines, extra: dict[str, Any]) 
     return path
 
 
-async def run_stack(settings: Settings, *, simulate: bool, seed: int, scale: float) -> None:
+DEMO_CAMERA_FPS = 5
+
+
+def start_demo_camera(
+    settings: Settings, credentials: dict[str, Any], path: Path
+) -> tuple[ChildProcess, str]:
+    """`guang edge simulate` for the first demo store with shelves, endless, with its kiosk; and the
+    kiosk's URL. It shows real face detection on the synthetic video without a camera."""
+    store = next(s for s in credentials["stores"] if s["zones"])
+    kiosk_port = free_port(settings.host)
+    data = settings.data_dir.resolve()
+    argv = [
+        str(Path(sys.executable).with_name("guang")), "edge", "simulate", "--store", store["store_id"],
+        "--credentials", str(path.resolve()), "--data-dir", str(data / "edge"), "--seconds", "0",
+        "--max-fps", str(DEMO_CAMERA_FPS), "--kiosk-port", str(kiosk_port),
+    ]  # fmt: skip
+    camera = ChildProcess("camera", argv, log_path=data / "logs" / "camera.log", env=dict(os.environ))
+    camera.start()
+    return camera, f"http://127.0.0.1:{kiosk_port}/"
+
+
+async def run_stack(
+    settings: Settings, *, simulate: bool, seed: int, scale: float, camera: bool = False
+) -> None:
     """Start everything, serve until SIGINT/SIGTERM, then stop every child by PID."""
     from api.app import create_app
     from api.services import AppServices
@@ -147,10 +170,14 @@ async def run_stack(settings: Settings, *, simulate: bool, seed: int, scale: flo
         extra = {"credentials": str(credentials_path)}
         record = partial(write_run_info, settings, engines, extra)
         tasks.append(asyncio.create_task(_supervise_dataflow(engines, server, record)))
+        kiosk_url = None
         if simulate:
             tasks.append(asyncio.create_task(run_simulator(credentials, stop=lambda: server.should_exit)))
+            if camera:
+                camera_process, kiosk_url = start_demo_camera(settings, credentials, credentials_path)
+                engines.processes.append(camera_process)
         record()
-        _announce(credentials, credentials_path)
+        _announce(credentials, credentials_path, kiosk_url=kiosk_url)
         await server.serve()
     finally:
         for task in tasks:
@@ -192,7 +219,7 @@ def miniprogram_url(credentials: dict[str, Any]) -> str:
     return f"{base}?lat={mall['lat']:.6f}&lng={mall['lng']:.6f}" if mall else base
 
 
-def _announce(credentials: dict[str, Any], path: Path) -> None:
+def _announce(credentials: dict[str, Any], path: Path, *, kiosk_url: str | None) -> None:
     base = credentials["base_url"]
 
     def say(line: str) -> None:
@@ -205,6 +232,8 @@ def _announce(credentials: dict[str, Any], path: Path) -> None:
         for device in store["devices"]:
             if "screen_url" in device:
                 say(f"  screen {store['name']}  {device['screen_url']}")
+    if kiosk_url:
+        say(f"  camera (synthetic video, real face detection) → face enrolment kiosk  {kiosk_url}")
     say(f"  health  {base}/healthz   ready  {base}/readyz   metrics  {base}/metrics")
     logins = [
         (kind, entries[0]["login_code"])
