@@ -39,6 +39,9 @@ from recsys.rules import RuleConfig, diversify, drop_bought, drop_capped
 CANDIDATES = 60
 SEARCH_EF = 64
 BEST_SELLERS = 30
+STAFF_PICKS = 3
+"""The newest few 店员说 picks of a store (or mall) vouch for their items; more would crowd the best sellers
+out of the list shown when nobody is known."""
 AUDIENCE_SIZE = 3
 
 
@@ -262,7 +265,7 @@ class Recommender:
         pool.add(
             Source.TRENDING, by_share({s: v for s, v in trending.items() if allowed is None or s in allowed})
         )
-        pool.add(Source.STAFF_PICK, by_rank(list(dict.fromkeys(scope.picks))[:BEST_SELLERS]))
+        pool.add(Source.STAFF_PICK, by_rank(list(dict.fromkeys(scope.picks))[:STAFF_PICKS]))
         return pool
 
     async def _after_purchase(
