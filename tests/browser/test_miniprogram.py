@@ -121,6 +121,8 @@ async def test_face_consent_lets_a_shelf_visit_change_the_feed_and_withdrawal_st
     await phone.testid("face-agree").check()
     await phone.testid("face-opt-in").click()
     await expect(phone.testid("face-state")).to_have_text("已开启")
+    await phone.testid("face-get-code").click()
+    await expect(phone.testid("face-code")).to_have_text(re.compile(r"^[2-9A-Z]{4} [2-9A-Z]{4}$"))
     await phone.screenshot("face-on")
 
     await phone.go("#/home")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -223,8 +224,13 @@ def redis_contents(url: str) -> list[bytes]:
 
 
 async def test_no_image_or_embedding_leaves_the_agent_or_is_stored_by_the_server(
-    stack: DemoStack, camera: Camera, people: list[Person], model: InsightFaceModel
+    stack: DemoStack,
+    camera: Camera,
+    people: list[Person],
+    model: InsightFaceModel,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     token, member = await consenting_shopper(stack)
     person = people[1]
     code = (await gql(stack, "mutation { faceEnrolmentCode { code } }", token))["faceEnrolmentCode"]["code"]
@@ -263,3 +269,4 @@ async def test_no_image_or_embedding_leaves_the_agent_or_is_stored_by_the_server
         if file.is_file() and file.stat().st_size < 512 * 1024 * 1024:
             assert _found(file.read_bytes(), needles) == [], file
     assert _found(stack.log.read_bytes(), needles) == []
+    assert caplog.records and _found(caplog.text.encode(), needles) == []  # the agent's own log

@@ -3,6 +3,7 @@ import { gql } from '../api.js';
 import { html, setHTML, headerTpl, bindBack, onClick, toast, loadingTpl, emptyTpl, toastError, fmtTime, icon } from '../ui.js';
 
 const ME = `query Face { me { id consents { kind granted grantedAtMs } } }`;
+const CODE = `mutation EnrolCode { faceEnrolmentCode { code expiresAtMs } }`;
 const SET = `mutation SetFace($granted: Boolean!) { setConsent(kind: FACE, granted: $granted) { id consents { kind granted grantedAtMs } } }`;
 
 const faceOf = (m) => m.consents.find((c) => c.kind === 'FACE') || { kind: 'FACE', granted: false, grantedAtMs: null };
@@ -12,6 +13,7 @@ export async function render(root) {
   setHTML(root, html`${headerTpl('人脸识别')}${loadingTpl()}`);
   bindBack(root);
   let face;
+  let enrol = null;
   try {
     face = faceOf((await gql(ME)).me);
   } catch (e) {
@@ -38,6 +40,14 @@ export async function render(root) {
       </div>
       <div class="pad">
         ${face.granted ? html`
+          <div class="card face-code" data-testid="face-code-card">
+            <h3>到店录入</h3>
+            ${enrol ? html`
+              <div class="face-code-value" data-testid="face-code">${enrol.code.slice(0, 4)} ${enrol.code.slice(4)}</div>
+              <div class="muted small">在门店的录入屏输入此码并拍照；${fmtTime(enrol.expiresAtMs)} 前有效，只能用一次</div>`
+            : html`<div class="muted small">到店后在录入屏输入录入码并拍一张照片，门店设备才能认出你。</div>`}
+            <button class="btn primary block" data-testid="face-get-code">${enrol ? '换一个录入码' : '获取录入码'}</button>
+          </div>
           <button class="btn ghost block danger" data-testid="face-opt-out">关闭并删除</button>`
         : html`
           <label class="agree"><input type="checkbox" data-testid="face-agree"> 我已阅读并同意《人脸识别服务说明》</label>
@@ -53,7 +63,12 @@ export async function render(root) {
       toast('人脸识别已开启');
       draw();
     });
+    onClick(root.querySelector('[data-testid=face-get-code]'), async () => {
+      enrol = (await gql(CODE)).faceEnrolmentCode;
+      draw();
+    });
     onClick(root.querySelector('[data-testid=face-opt-out]'), async () => {
+      enrol = null;
       face = faceOf((await gql(SET, { granted: false })).setConsent);
       toast('已关闭人脸识别，门店设备将删除你的人脸模板');
       draw();
