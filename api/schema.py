@@ -41,13 +41,16 @@ MUTATIONS: tuple[type, ...] = (
     signals.Mutation,
 )
 
+SUBSCRIPTIONS: tuple[type, ...] = (recommendations.Subscription,)
+
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
+Subscription = merge_types("Subscription", SUBSCRIPTIONS)
 
 schema = Schema(
     query=Query,
     mutation=Mutation,
-    subscription=recommendations.Subscription,
+    subscription=Subscription,
     extensions=[
         ErrorCodes,
         lambda: ParserCache(maxsize=256),
