@@ -43,7 +43,10 @@ class Timing:
     recheck_ms: int = 1_000
     """An anonymous track is compared with the gallery again this often, a few times: the first frame
     of a face is often a poor angle."""
-    rechecks: int = 3
+    confirm_ms: int = 300
+    """A look that matched a member is followed by another this soon: a member is named only when two
+    looks agree (the threshold rests on a small evaluation, docs/eval/face-threshold.md)."""
+    rechecks: int = 4
 
 
 class CameraAgent:
@@ -102,6 +105,8 @@ class CameraAgent:
         gone = set(member_ids)
         events: list[BaseEvent] = []
         for track in self._tracker.tracks:
+            if track.candidate in gone:
+                track.candidate = None
             if track.user_id in gone:
                 track.user_id, track.match_score = None, None
                 track.visitor_id = self._visitor_ids.new(track.track_id)
@@ -111,10 +116,11 @@ class CameraAgent:
         return [event.model_dump(mode="json", exclude_none=True) for event in events]
 
     def _due_recheck(self, track: Track, ts_ms: int) -> bool:
+        wait = self._timing.confirm_ms if track.candidate else self._timing.recheck_ms
         return (
             track.user_id is None
             and track.checks < self._timing.rechecks
-            and ts_ms - track.checked_ms >= self._timing.recheck_ms
+            and ts_ms - track.checked_ms >= wait
         )
 
     def _identify(self, track: Track, frame: np.ndarray, ts_ms: int) -> list[BaseEvent]:
@@ -126,16 +132,16 @@ class CameraAgent:
         track.checked_ms = ts_ms
         if not track.identified:
             track.identified = True
-            if match is not None:
-                track.user_id, track.match_score = match.member_id, match.score
-            else:
-                track.visitor_id = self._visitor_ids.new(track.track_id)
+            track.visitor_id = self._visitor_ids.new(track.track_id)
+            track.candidate = match.member_id if match is not None else None
             track.seen_ms = ts_ms
             return [self._face(track, "enter", ts_ms)]
-        if match is None:
+        if match is None or match.member_id != track.candidate:
+            track.candidate = match.member_id if match is not None else None
             return []
         events: list[BaseEvent] = [self._face(track, "exit", ts_ms)]
         track.visitor_id, track.user_id, track.match_score = None, match.member_id, match.score
+        track.candidate = None
         track.seen_ms = ts_ms
         events.append(self._face(track, "enter", ts_ms, zone_id=track.zone_id))
         return events

@@ -38,6 +38,8 @@ class Track:
     visitor_id: str | None = None
     match_score: float | None = None
     identified: bool = False
+    candidate: str | None = None
+    """The member one look matched, awaiting a second look that agrees."""
     checks: int = 0
     checked_ms: int = 0
     zone_id: str | None = None

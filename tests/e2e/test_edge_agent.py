@@ -126,11 +126,11 @@ def video(camera: Camera, visits: list[Visit], seconds: float) -> list[tuple[flo
 def standing(
     camera: Camera, person: Person, seconds: float, *, shelf: int = 0
 ) -> list[tuple[float, np.ndarray]]:
-    """The person walks in, stands at a shelf for most of `seconds`, walks out."""
+    """The person walks in, stands at a shelf, and takes their time walking out (the last 3.5 s)."""
     zone = camera.box.zones.areas[shelf].zone_id
     return video(
         camera,
-        [Visit(person=person, enter_s=0.0, leave_s=seconds, stops=(Stop(zone, 1.5, seconds - 1.5),))],
+        [Visit(person=person, enter_s=0.0, leave_s=seconds, stops=(Stop(zone, 1.5, seconds - 3.5),))],
         seconds,
     )
 
@@ -156,11 +156,15 @@ async def test_enrolled_recognised_then_withdrawn_becomes_anonymous_everywhere(
     assert enrolled.json()["member_id"] == member and camera.box.gallery.members() == [member]
     assert (await kiosk_enrol(camera, people[0], code)).status_code == 404  # one-time code
 
-    await run(camera, standing(camera, people[0], 8.0), realtime=False)
+    await run(camera, standing(camera, people[0], 9.0), realtime=False)
     recognised = [e for e in camera.wire.events if e.get("user_id") == member]
     assert {e["type"] for e in recognised} == {"face", "dwell"}
     assert all(e["match_score"] >= camera.box.agent._threshold for e in recognised if e["type"] == "face")
-    assert not [e for e in camera.wire.events if "visitor_id" in e]
+    mine = [i for i, e in enumerate(camera.wire.events) if e.get("user_id") == member]
+    named = mine[0]
+    assert len(mine) == mine[-1] - named + 1, "once named, the member stays named while in view"
+    before_named = camera.wire.events[:named]
+    assert {e["type"] for e in before_named} == {"face"} and len({e["visitor_id"] for e in before_named}) == 1
     deadline = time.monotonic() + 10
     while not (await my_data(stack, token))["features"]["keys"] and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
@@ -171,7 +175,7 @@ async def test_enrolled_recognised_then_withdrawn_becomes_anonymous_everywhere(
 
     await gql(stack, "mutation { setConsent(kind: FACE, granted: false) { id } }", token)
     camera.wire.events.clear()
-    report = await run(camera, standing(camera, people[0], 6.0), realtime=True)
+    report = await run(camera, standing(camera, people[0], 8.0), realtime=True)
 
     assert report.removed_from_gallery == [member] and camera.box.gallery.members() == []
     first_anonymous = next(i for i, e in enumerate(camera.wire.events) if "visitor_id" in e)
