@@ -9,8 +9,10 @@ from fastapi import FastAPI
 from starlette.routing import Route, WebSocketRoute
 
 from api.coupons_rest import router as coupons_router
+from api.dashboard_pages import router as dashboard_pages_router
 from api.edge_rest import router as edge_router
 from api.graphql.endpoint import GraphQLEndpoint
+from api.guide_page import router as guide_page_router
 from api.media import router as media_router
 from api.mp import mount_miniprogram
 from api.rest import router
@@ -22,9 +24,11 @@ def create_app(services: AppServices) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.hub.start()
+        await services.guide.start()
         try:
             yield
         finally:
+            await services.guide.stop()
             await services.hub.stop()
 
     app = FastAPI(title="逛 guang", version="0.1.0", lifespan=lifespan)
@@ -34,6 +38,8 @@ def create_app(services: AppServices) -> FastAPI:
     app.include_router(coupons_router)
     app.include_router(edge_router)
     app.include_router(webhooks_router)
+    app.include_router(dashboard_pages_router)
+    app.include_router(guide_page_router)
     graphql = GraphQLEndpoint(services)
     app.router.routes.append(Route("/graphql", graphql, methods=["GET", "POST"]))
     app.router.routes.append(WebSocketRoute("/graphql", graphql))

@@ -7,10 +7,12 @@ from strawberry.tools import merge_types
 
 from api.graphql import (
     accounts,
+    clienteling,
     content,
     coupons,
     dashboard,
     experiments,
+    guide,
     payments,
     places,
     recommendations,
@@ -24,16 +26,19 @@ QUERIES: tuple[type, ...] = (
     recommendations.Query,
     accounts.Query,
     staff.Query,
+    clienteling.Query,
     coupons.Query,
     places.Query,
     payments.Query,
     content.Query,
     experiments.Query,
     dashboard.Query,
+    guide.Query,
 )
 MUTATIONS: tuple[type, ...] = (
     accounts.Mutation,
     staff.Mutation,
+    clienteling.Mutation,
     coupons.Mutation,
     places.Mutation,
     payments.Mutation,
@@ -41,7 +46,7 @@ MUTATIONS: tuple[type, ...] = (
     signals.Mutation,
 )
 
-SUBSCRIPTIONS: tuple[type, ...] = (recommendations.Subscription,)
+SUBSCRIPTIONS: tuple[type, ...] = (recommendations.Subscription, dashboard.Subscription, guide.Subscription)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -17,9 +17,13 @@ from guang.accounts.face_enrolment import FaceEnrolments
 from guang.accounts.service import Accounts
 from guang.accounts.tokens import SessionTokens
 from guang.bootstrap import Container
+from guang.clienteling.service import Clienteling
 from guang.content.service import Content
 from guang.coupons.service import Coupons
 from guang.dashboard.service import Dashboards
+from guang.guide_inbox.hub import GuideHub
+from guang.guide_inbox.models import COOLDOWN_S, RECENT_KEPT, RECENT_TTL_S
+from guang.guide_inbox.service import GuideInbox
 from guang.payments.service import Payments
 from guang.places.directory import Directories
 from guang.places.service import Places
@@ -52,6 +56,8 @@ class AppServices:
     dashboards: Dashboards
     data_rights: DataRights
     face_enrolments: FaceEnrolments
+    clienteling: Clienteling
+    guide: GuideHub
 
     @classmethod
     async def build(cls, container: Container) -> AppServices:
@@ -133,9 +139,35 @@ class AppServices:
                 articles=content.views,
             ),
             face_enrolments=face_enrolments,
-            dashboards=Dashboards(stats=container.store_stats, directories=directories, catalog=catalog),
+            clienteling=Clienteling(
+                documents=docs, features=container.features, directories=directories, catalog=catalog
+            ),
+            guide=guide_hub(container, recommender=recommender, catalog=catalog, directories=directories),
+            dashboards=Dashboards(
+                stats=container.store_stats,
+                directories=directories,
+                catalog=catalog,
+                documents=docs,
+                changes=container.features.store_changes,
+            ),
             signals=Signals(events=events, features=container.features, catalog=catalog, demo=settings.demo),
         )
+
+
+def guide_hub(
+    container: Container, *, recommender: Recommender, catalog: Catalog, directories: Directories
+) -> GuideHub:
+    """The guide inbox: tails the dataflow's signals, keeps each staff member's last 50 alerts for 24 h."""
+    s = container.settings
+    inbox = GuideInbox(
+        documents=container.documents, features=container.features, recommender=recommender, catalog=catalog,
+        directories=directories, items=s.screen_items, cooldown_s=COOLDOWN_S,
+    )  # fmt: skip
+    return GuideHub(
+        feed=container.guide_signal_feed(),
+        inbox=inbox,
+        alerts=container.guide_alert_log(keep=RECENT_KEPT, ttl_s=RECENT_TTL_S),
+    )
 
 
 def code2session(container: Container) -> Code2Session:

@@ -27,6 +27,7 @@ from guang.adapters.ports import (
 from guang.adapters.processes import ChildProcess
 from guang.adapters.redis_bus import RedisDeadLetters, RedisSignals, RedisStreamBus, RedisStreamReader
 from guang.adapters.redis_features import RedisConsentView, RedisFeatureStore, RedisFeatureWriter
+from guang.adapters.redis_guide_inbox import RedisAlertLog, RedisSignalFeed
 from guang.adapters.redis_limits import RedisRateLimiter
 from guang.adapters.redis_store_stats import RedisStoreStats
 from guang.settings import Settings
@@ -174,6 +175,15 @@ class Container:
             maxlen=s.derived_stream_maxlen,
             once_ttl_s=s.derived_once_ttl_s,
         )
+
+    def guide_signal_feed(self) -> RedisSignalFeed:
+        """A reader of the dataflow's signals for the guide inbox (one per API process)."""
+        return RedisSignalFeed(self.settings.bus_url, stream=self.settings.signals_stream)
+
+    def guide_alert_log(self, *, keep: int, ttl_s: int) -> RedisAlertLog:
+        """Each staff member's recent guide-inbox alerts."""
+        s = self.settings
+        return RedisAlertLog(s.kv_url, prefix=s.signals_stream, keep=keep, ttl_s=ttl_s)
 
     def event_reader(self) -> RedisStreamReader:
         s = self.settings

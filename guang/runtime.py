@@ -232,6 +232,11 @@ def _announce(credentials: dict[str, Any], path: Path, *, kiosk_url: str | None)
         for device in store["devices"]:
             if "screen_url" in device:
                 say(f"  screen {store['name']}  {device['screen_url']}")
+    if credentials["stores"]:
+        first = credentials["stores"][0]
+        say(f"  store dashboard  {base}/dashboard/{first['store_id']}")
+        say(f"  mall dashboard  {base}/dashboard/mall/{first['mall_id']}")
+        say(f"  导购 guide page (staff phone: inbox and client book)  {base}/guide/")
     if kiosk_url:
         say(f"  camera (synthetic video, real face detection) → face enrolment kiosk  {kiosk_url}")
     say(f"  health  {base}/healthz   ready  {base}/readyz   metrics  {base}/metrics")

@@ -24,6 +24,7 @@ from guang.accounts.face_enrolment import ENROLMENT_CODES, ENROLMENTS, MATCHES
 from guang.accounts.revocations import SessionRevocations
 from guang.accounts.service import CONSENT_LOG, MEMBER_CARDS, MEMBERS, WX_SESSIONS
 from guang.adapters.ports import DocumentStore, EventBus, FeatureStore
+from guang.clienteling.models import DELIVERIES, LINKS, NOTES, TAG_LOG, TAGGED
 from guang.content.models import COMMENTS, LIKES, SHARE_LINKS
 from guang.coupons.service import CLAIMS, COUPONS, EXIT_OFFERS, QUOTAS
 from guang.domain.errors import Invalid, NotFound
@@ -42,12 +43,12 @@ LOG = "data_rights_log"
 
 BY_MEMBER = (
     CONSENT_LOG, MEMBER_CARDS, FOLLOWS, LIKES, COMMENTS, ADVISORS, CONSULT_STATES, CLAIMS, QUOTAS,
-    EXIT_OFFERS, ORDERS, SHARE_LINKS, ENROLMENTS, MATCHES, LOG,
+    EXIT_OFFERS, ORDERS, SHARE_LINKS, ENROLMENTS, MATCHES, LINKS, TAGGED, TAG_LOG, NOTES, DELIVERIES, LOG,
 )  # fmt: skip
 """Exported by `member_id`, in this order."""
 DELETED_BY_MEMBER = (
     FOLLOWS, ADVISORS, CONSULT_STATES, QUOTAS, EXIT_OFFERS, SHARE_LINKS, MEMBER_CARDS, ENROLMENT_CODES,
-    ENROLMENTS, MATCHES,
+    ENROLMENTS, MATCHES, LINKS, TAGGED, TAG_LOG, NOTES, DELIVERIES,
 )  # fmt: skip
 """Deleted outright by `member_id` (likes, comments, claims and consents have steps of their own)."""
 

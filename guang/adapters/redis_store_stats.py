@@ -7,12 +7,16 @@ from typing import cast
 
 import redis.asyncio as aioredis
 
-from guang.dashboard.models import StoreWindowStats
+from guang.dashboard.models import StoreTotals, StoreWindowStats
 from guang.domain import keys
 
 
 def _ints(row: dict[bytes, bytes]) -> dict[str, int]:
     return {name.decode(): int(float(value)) for name, value in row.items()}
+
+
+def _present(buckets: Sequence[int], values: Sequence[bytes | None]) -> dict[int, int]:
+    return {b: int(float(v)) for b, v in zip(buckets, values, strict=True) if v is not None}
 
 
 class RedisStoreStats:
@@ -59,6 +63,32 @@ class RedisStoreStats:
             trending={sku.decode(): float(score) for sku, score in hot},
             guides={staff: _ints(row) for staff, row in zip(staff_ids, rest[1:], strict=True)},
         )
+
+    async def read_mall(
+        self, store_ids: Sequence[str], *, mall_id: str, buckets: Sequence[int], trending: int
+    ) -> tuple[dict[str, StoreTotals], dict[str, float]]:
+        """Footfall, payers and redemptions per bucket of many stores and the mall's trending SKUs, in one
+        round trip."""
+        fields = [str(b) for b in buckets]
+        pipe = self._redis.pipeline(transaction=False)
+        for store_id in store_ids:
+            pipe.hmget(keys.footfall_key(store_id), fields)
+            pipe.hmget(keys.redemptions_key(store_id), fields)
+            for start in buckets:
+                pipe.hget(keys.conversion_key(store_id, start), "payers")
+        pipe.zrevrange(keys.trending_key(mall_id), 0, trending - 1, withscores=True)
+        rows = await pipe.execute()
+        per_store = 2 + len(buckets)
+        totals: dict[str, StoreTotals] = {}
+        for i, store_id in enumerate(store_ids):
+            footfall, redemptions, *payers = rows[i * per_store : (i + 1) * per_store]
+            totals[store_id] = StoreTotals(
+                footfall=_present(buckets, footfall),
+                payers=_present(buckets, payers),
+                redemptions=_present(buckets, redemptions),
+            )
+        hot = cast(list[tuple[bytes, float]], rows[-1])
+        return totals, {sku.decode(): float(score) for sku, score in hot}
 
     async def close(self) -> None:
         await self._redis.aclose()

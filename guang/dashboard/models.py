@@ -54,11 +54,52 @@ class TrendingItem:
 
 @dataclass(frozen=True)
 class GuideFigures:
+    """One staff member's performance; see guang/dashboard/staff_kpis.py for what each figure measures."""
+
     staff_id: str
     name: str
     orders: int
     sales_fen: int
     commission_fen: int
+    share_links: int = 0
+    posts: int = 0
+    clients: int = 0
+    share_rate: float = 0.0
+    conversion: float = 0.0
+
+
+@dataclass(frozen=True)
+class Rect:
+    """In plan units, origin at the back-left corner, y growing towards the entrance."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    def overlaps(self, other: Rect) -> bool:
+        return (
+            self.x < other.x + other.w
+            and other.x < self.x + self.w
+            and self.y < other.y + other.h
+            and other.y < self.y + self.h
+        )
+
+
+@dataclass(frozen=True)
+class PlanArea:
+    zone_id: str
+    name: str
+    kind: str
+    rect: Rect
+
+
+@dataclass(frozen=True)
+class FloorPlan:
+    width: float
+    depth: float
+    door: Rect
+    areas: list[PlanArea]
 
 
 @dataclass(frozen=True)
@@ -72,6 +113,7 @@ class StoreDashboard:
     trending: list[TrendingItem]
     guides: list[GuideFigures]
     generated_ms: int
+    floor_plan: FloorPlan | None = None
 
     @property
     def visitors(self) -> int:
@@ -85,3 +127,56 @@ class StoreDashboard:
     @property
     def redemptions(self) -> int:
         return sum(b.redemptions for b in self.buckets)
+
+
+@dataclass(frozen=True)
+class StoreTotals:
+    """Raw per-bucket figures of one store of a mall (bucket start → count)."""
+
+    footfall: dict[int, int] = field(default_factory=dict)
+    payers: dict[int, int] = field(default_factory=dict)
+    redemptions: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MallStoreRow:
+    store_id: str
+    name: str
+    brand_id: str
+    brand_name: str
+    visitors: int
+    payers: int
+    redemptions: int
+
+    @property
+    def conversion(self) -> float:
+        return round(self.payers / self.visitors, 4) if self.visitors else 0.0
+
+
+@dataclass(frozen=True)
+class MallDashboard:
+    mall_id: str
+    mall_name: str
+    bucket_ms: int
+    buckets: list[Bucket]
+    """The shown stores' figures summed per bucket."""
+    stores: list[MallStoreRow]
+    trending: list[TrendingItem]
+    generated_ms: int
+
+    @property
+    def visitors(self) -> int:
+        """Store visits: someone walking through two stores counts in both."""
+        return sum(s.visitors for s in self.stores)
+
+    @property
+    def payers(self) -> int:
+        return sum(s.payers for s in self.stores)
+
+    @property
+    def redemptions(self) -> int:
+        return sum(s.redemptions for s in self.stores)
+
+    @property
+    def conversion(self) -> float:
+        return round(self.payers / self.visitors, 4) if self.visitors else 0.0

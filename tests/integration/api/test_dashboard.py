@@ -9,7 +9,7 @@ import pytest
 
 from guang.dashboard.service import BUCKET_MS
 from guang.domain import keys
-from guang.domain.writes import Put, ZPut
+from guang.domain.writes import Put, Write, ZPut
 from stream.store_stats import StatsConfig
 from tests.integration.api.conftest import ApiStack, GraphQLFailed
 
@@ -32,7 +32,7 @@ async def test_a_store_dashboard_shows_the_windowed_figures_to_its_own_people(ap
     current = now - now % BUCKET_MS
     earlier = current - BUCKET_MS
     sku = api.data.products[0].id
-    writes = [
+    writes: list[Write] = [
         Put(keys.footfall_key(store.id), 10, field=str(earlier)),
         Put(keys.footfall_key(store.id), 4, field=str(current)),
         Put(keys.conversion_key(store.id, earlier), 3, field="payers"),
