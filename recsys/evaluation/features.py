@@ -37,6 +37,8 @@ FEATURES = (
     "user_distinct_items",
     "user_repeat_share",
     "user_days_between_orders",
+    "user_days_to_now",
+    "user_days_to_now_vs_usual_gap",
     # the user × item purchase history
     "bought_orders",
     "bought_share",
@@ -51,6 +53,8 @@ FEATURES = (
     "days_since_last_vs_usual_gap",
     "orders_since_last_vs_usual_gap",
     "bought_again_next",
+    "days_since_last_at_now",
+    "days_since_last_at_now_vs_usual_gap",
     # the item
     "item_orders",
     "item_buyers",
@@ -75,8 +79,9 @@ class Candidates:
     features: np.ndarray
 
 
-def candidates(history: Sequence[Basket], signals: Signals, *, user: int) -> Candidates:
-    """Candidate items for one user with one feature row each; `user` is their row in the signals."""
+def candidates(history: Sequence[Basket], signals: Signals, *, user: int, at: float) -> Candidates:
+    """Candidate items for one user with one feature row each; `user` is their row in the signals, `at`
+    the time of the basket being predicted (the request's "now"; never its items)."""
     n = len(history)
     stats = _history_stats(history)
     bought = np.fromiter(stats, dtype=np.int64)
@@ -102,14 +107,14 @@ def candidates(history: Sequence[Basket], signals: Signals, *, user: int) -> Can
     co_rank = np.empty(len(items))
     co_rank[np.argsort(-co_h[items], kind="stable")] = np.arange(len(items))
 
-    user_row = _user_row(history)
+    user_row = _user_row(history, at)
     best = best_decay(history)
     by_best = _decayed(history, best)
     now = history[-1].time if n else 0.0
     rows = np.empty((len(items), len(FEATURES) - 2 * len(RELATIVE)))
     repeat_share = signals.repeat_share
     for r, item in enumerate(items):
-        own = _item_row(stats.get(int(item)), n, now)
+        own = _item_row(stats.get(int(item)), n, now, at)
         rows[r] = (
             *user_row,
             *own,
@@ -173,7 +178,7 @@ def _history_stats(history: Sequence[Basket]) -> dict[int, _Bought]:
     return stats
 
 
-def _user_row(history: Sequence[Basket]) -> tuple[float, ...]:
+def _user_row(history: Sequence[Basket], at: float) -> tuple[float, ...]:
     n = len(history)
     sizes = [len(b.items) for b in history]
     seen: set[int] = set()
@@ -183,20 +188,24 @@ def _user_row(history: Sequence[Basket]) -> tuple[float, ...]:
             repeats += sum(1 for i in basket.items if i in seen)
             later += len(basket.items)
         seen.update(basket.items)
+    usual = (history[-1].time - history[0].time) / (n - 1) if n > 1 else NAN
+    to_now = at - history[-1].time if n else NAN
     return (
         float(n),
         float(np.mean(sizes)) if n else 0.0,
         float(sizes[-1]) if n else 0.0,
         float(len(seen)),
         repeats / later if later else NAN,
-        (history[-1].time - history[0].time) / (n - 1) if n > 1 else NAN,
+        usual,
+        to_now,
+        to_now / usual if n > 1 and usual > 0 else NAN,
     )
 
 
-def _item_row(s: _Bought | None, n: int, now: float) -> tuple[float, ...]:
-    """`now` is the time of the user's newest basket in the history."""
+def _item_row(s: _Bought | None, n: int, now: float, at: float) -> tuple[float, ...]:
+    """`now` is the time of the user's newest basket in the history, `at` that of the one predicted."""
     if s is None:
-        return (0.0, 0.0, 0.0, NAN, NAN, *(0.0 for _ in DECAYS), 0.0, 0.0, NAN, NAN, NAN, NAN, NAN)
+        return (0.0, 0.0, 0.0, NAN, NAN, *(0.0 for _ in DECAYS), 0.0, 0.0, NAN, NAN, NAN, NAN, NAN, NAN, NAN)
     count, first, last = len(s.baskets), s.baskets[0], s.baskets[-1]
     streak = 0
     while streak < count and s.baskets[count - 1 - streak] == n - 1 - streak:
@@ -220,6 +229,8 @@ def _item_row(s: _Bought | None, n: int, now: float) -> tuple[float, ...]:
         since_last / usual_gap if usual_gap > 0 else NAN,
         (n - 1 - last) / usual_orders if usual_orders > 0 else NAN,
         followed / chances if chances else NAN,
+        at - s.times[-1],
+        (at - s.times[-1]) / usual_gap if usual_gap > 0 else NAN,
     )
 
 

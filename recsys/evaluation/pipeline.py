@@ -19,7 +19,7 @@ Advance = Callable[[int], None]
 ProgressFactory = Callable[[str, int], AbstractContextManager[Advance]]
 """Opens a progress bar for a step (description, total) and yields the function that advances it."""
 
-OURS = "ours (LambdaRank)"
+OURS = "ours (LightGBM)"
 
 
 @dataclass(frozen=True)
@@ -99,10 +99,10 @@ def evaluate(
     train_users = sum(len(holdout(dataset, back=b)) for b in range(2, 2 + config.train_holdouts))
     with bar("ranker: training features", train_users) as advance:
         data = ranker.training_set(dataset, config, advance)
-    with bar("ranker: LambdaRank models", config.models) as advance:
+    with bar("ranker: LightGBM models", config.models) as advance:
         model = ranker.train(data, config, advance)
     with bar("ranker: recommending", len(test)) as advance:
-        ours = ranker.recommend(model, test.history, signals, k=k, advance=advance)
+        ours = ranker.recommend(model, test.history, signals, at=test.at, k=k, advance=advance)
     scored(OURS, ours, t)
 
     return Evaluation(
