@@ -173,6 +173,54 @@ def _unavailable_as_backend_error(
     return guarded
 
 
+def _audience(
+    subject_ids: Sequence[str],
+    raw_features: Sequence[bytes | None],
+    consented: Sequence[bool],
+    bought: Sequence[Sequence[bytes]],
+    shown_today: Sequence[Mapping[str, int]],
+    *,
+    surface: str,
+) -> tuple[list[SubjectFeatures], ShopperHistory]:
+    """Decoded features of the subjects whose camera-derived interest may be used (`consented`: always
+    true for visitors), and their joint purchase and impression history on `surface`."""
+    decoded = (
+        decode_features(s, raw) for s, raw, ok in zip(subject_ids, raw_features, consented, strict=True) if ok
+    )
+    skus = frozenset(sku.decode() for row in bought for sku in row)
+    prefix = f"{surface}:product:"
+    shown: dict[str, int] = {}
+    for counts in shown_today:
+        for name, count in counts.items():
+            if name.startswith(prefix):
+                sku = name.removeprefix(prefix)
+                shown[sku] = shown.get(sku, 0) + count
+    return [f for f in decoded if f is not None], ShopperHistory(skus, shown)
+
+
+# KEYS: presence zset, best-seller zset, face-consent set. ARGV: since_ms, people, best, member prefix,
+# then prefix and suffix of the subject, bought and freq key names around the subject id. Reads keys
+# named from data (not declared in KEYS): fine for one Redis or Valkey, not for Redis Cluster.
+STORE_CONTEXT_SCRIPT = """
+local present = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {present, redis.call('ZREVRANGE', KEYS[2], 0, tonumber(ARGV[3]) - 1)}
+local prefix = ARGV[4]
+for _, subject in ipairs(present) do
+  local consent = 1
+  if string.sub(subject, 1, #prefix) == prefix then
+    consent = redis.call('SISMEMBER', KEYS[3], string.sub(subject, #prefix + 1))
+  end
+  out[#out + 1] = {
+    redis.call('GET', ARGV[5] .. subject .. ARGV[6]) or false,
+    consent,
+    redis.call('HKEYS', ARGV[7] .. subject .. ARGV[8]),
+    redis.call('HGETALL', ARGV[9] .. subject .. ARGV[10]),
+  }
+end
+return out
+"""
+
+
 class RedisFeatureStore:
     """Async reads for the API and recommender; every request's features come back in one round trip."""
 
@@ -180,6 +228,7 @@ class RedisFeatureStore:
         self.url = url
         self._redis = aioredis.Redis.from_url(url)
         self._reads = aioredis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+        self._store_context = self._reads.register_script(STORE_CONTEXT_SCRIPT)
         """Serving reads wait a bounded time; announcements and writes use `_redis`, which waits."""
 
     async def ping(self) -> bool:
@@ -214,34 +263,38 @@ class RedisFeatureStore:
             pipe.hgetall(keys.subject_freq_key(subject_id, day))
         rows = await pipe.execute()
         consented = {m for m, flag in zip(members, rows[1], strict=False) if flag}
-        decoded = (
-            decode_features(s, raw)
-            for s, raw in zip(subject_ids, rows[0], strict=True)
-            if not s.startswith(MEMBER_PREFIX) or s.removeprefix(MEMBER_PREFIX) in consented
-        )
-        bought = frozenset(sku.decode() for skus in rows[2::2] for sku in skus)
-        prefix = f"{surface}:product:"
-        shown: dict[str, int] = {}
-        for counts in rows[3::2]:
-            for field_name, count in counts.items():
-                name = field_name.decode()
-                if name.startswith(prefix):
-                    sku = name.removeprefix(prefix)
-                    shown[sku] = shown.get(sku, 0) + int(count)
-        return [f for f in decoded if f is not None], ShopperHistory(bought, shown)
+        flags = [
+            not s.startswith(MEMBER_PREFIX) or s.removeprefix(MEMBER_PREFIX) in consented for s in subject_ids
+        ]
+        freqs = [{k.decode(): int(v) for k, v in counts.items()} for counts in rows[3::2]]
+        return _audience(subject_ids, rows[0], flags, rows[2::2], freqs, surface=surface)
 
     @_unavailable_as_backend_error
     async def store_context(
         self, store_id: str, *, since_ms: int, people: int, best: int, surface: str, day: str
     ) -> tuple[list[SubjectFeatures], list[str], ShopperHistory]:
-        """Who is in the store now (with features and history) and its best sellers: two round trips."""
-        pipe = self._reads.pipeline(transaction=False)
-        pipe.zrevrangebyscore(presence_key(store_id), "+inf", since_ms, start=0, num=people)
-        pipe.zrevrange(best_key(store_id), 0, best - 1)
-        present_raw, best_raw = cast(list[list[bytes]], await pipe.execute())
-        present = [r.decode() for r in present_raw]
-        features, history = await self.audience(present, surface=surface, day=day)
-        return features, [r.decode() for r in best_raw], history
+        """Who is in the store now (with features, consent and history) and its best sellers: one round trip
+        (a server-side script reads the presence, then each present subject's keys)."""
+        here = "\0"
+        bought, freq = keys.subject_bought(here).split(here), keys.subject_freq_key(here, day).split(here)
+        rows = await self._store_context(
+            keys=[presence_key(store_id), best_key(store_id), keys.FACE_CONSENT],
+            args=[since_ms, people, best, MEMBER_PREFIX, *subject_key(here).split(here), *bought, *freq],
+        )
+        present = [r.decode() for r in rows[0]]
+        per_subject = rows[2:]
+        features, history = _audience(
+            present,
+            [row[0] or None for row in per_subject],
+            [bool(row[1]) for row in per_subject],
+            [row[2] for row in per_subject],
+            [
+                {row[3][i].decode(): int(row[3][i + 1]) for i in range(0, len(row[3]), 2)}
+                for row in per_subject
+            ],
+            surface=surface,
+        )
+        return features, [r.decode() for r in rows[1]], history
 
     @_unavailable_as_backend_error
     async def co_purchased(self, sku_ids: Sequence[str], *, per_sku: int) -> dict[str, float]:

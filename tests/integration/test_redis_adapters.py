@@ -13,6 +13,8 @@ import redis.asyncio
 from guang.adapters.ports import DeadLetter, StoreChange
 from guang.adapters.redis_bus import START, RedisDeadLetters, RedisStreamBus, RedisStreamReader
 from guang.adapters.redis_features import STORE_UPDATES_CHANNEL, RedisFeatureStore, RedisFeatureWriter
+from guang.domain import keys
+from guang.domain.events import member_subject
 from guang.domain.features import LastDwell, SubjectFeatures
 from guang.domain.writes import Delete, Put, Write, ZPut
 
@@ -189,3 +191,35 @@ def test_dead_letters_are_appended_once_within_the_window_and_the_stream_is_capp
     letters.close()
     client.delete(stream)
     client.close()
+
+
+async def test_the_store_context_reads_consent_purchases_and_impressions_of_everyone_present(
+    any_redis_url: str,
+) -> None:
+    store = f"store-{uuid.uuid4().hex[:8]}"
+    member, visitor = f"m-{uuid.uuid4().hex[:8]}", f"v:{uuid.uuid4().hex[:8]}"
+    writer, reader = RedisFeatureWriter(any_redis_url), RedisFeatureStore(any_redis_url)
+    people = [
+        SubjectFeatures(subject_id=subject, ts_ms=1_790_000_000_000 + n, category_scores={"外套": 1.0},
+                        store_id=store, last_event_id=f"e{n}")
+        for n, subject in enumerate([member_subject(member), visitor])
+    ]  # fmt: skip
+    writer.write(people)
+    raw = redis.asyncio.Redis.from_url(any_redis_url)
+    await raw.hset(keys.subject_bought(member_subject(member)), "sku-1", 1)
+    await raw.hset(
+        keys.subject_freq_key(visitor, "d1"), mapping={"SCREEN:product:sku-2": 3, "FEED:product:sku-3": 1}
+    )
+
+    async def context() -> tuple[list[str], frozenset[str], dict[str, int]]:
+        found, _, history = await reader.store_context(
+            store, since_ms=0, people=5, best=0, surface="SCREEN", day="d1"
+        )
+        return sorted(f.subject_id for f in found), history.bought, dict(history.shown_today)
+
+    assert await context() == ([visitor], frozenset({"sku-1"}), {"sku-2": 3}), "no face consent: no features"
+    await reader.set_face_consent(member, True)
+    assert await context() == (sorted([member_subject(member), visitor]), frozenset({"sku-1"}), {"sku-2": 3})
+    await raw.aclose()
+    await reader.close()
+    writer.close()
