@@ -1,11 +1,12 @@
-"""The mall dashboard H5 page (the store dashboard's page is served by api/rest.py)."""
+"""The mall dashboard H5 page and the script both dashboard pages share (the store dashboard's page is
+served by api/rest.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from api.services import AppServices
 
@@ -19,3 +20,8 @@ async def mall_dashboard_page(mall_id: str, request: Request) -> HTMLResponse:
     if mall_id not in (await services.places.directories.get()).malls:
         return HTMLResponse("<h1>未知商场</h1>", status_code=404)
     return HTMLResponse((STATIC / "mall_dashboard.html").read_text(encoding="utf-8"))
+
+
+@router.get("/dashboard/assets/dashboard_live.js", include_in_schema=False)
+async def dashboard_script() -> FileResponse:
+    return FileResponse(STATIC / "dashboard_live.js", media_type="text/javascript")
