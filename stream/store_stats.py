@@ -20,7 +20,7 @@ from guang.domain.keys import (
     redemptions_key,
     trending_key,
 )
-from guang.domain.writes import Delete, Put, Write, ZPut
+from guang.domain.writes import Announce, Delete, Put, Write, ZPut
 
 MINUTE_MS = 60_000
 
@@ -140,6 +140,7 @@ def update_store_stats(
         if event.coupon_ids:
             bucket.redemptions += len(set(event.coupon_ids))
             writes.append(Put(redemptions_key(store), bucket.redemptions, field=str(start), ttl_s=ttl))
+        writes.append(Announce(store, subject, event.event_id))  # face and dwell are announced with features
         return state, writes
     if subject not in bucket.visitors:
         bucket.visitors.add(subject)

@@ -17,7 +17,7 @@ from guang.adapters.ports import BackendUnavailable, StoreChange, SubjectData
 from guang.domain import keys
 from guang.domain.events import member_subject
 from guang.domain.features import LastDwell, ShopperHistory, SubjectFeatures
-from guang.domain.writes import Put, Write, ZPut
+from guang.domain.writes import Announce, Put, Write, ZPut
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -76,6 +76,7 @@ for i = 1, #ARGV, 5 do
   elseif op == 'H' then redis.call('HSET', key, a, b)
   elseif op == 'Z' then redis.call('ZADD', key, b, a)
   elseif op == 'D' then redis.call('DEL', key)
+  elseif op == 'P' then redis.call('PUBLISH', key, b)
   elseif op == 'R' then
     local kind = redis.call('TYPE', key)['ok']
     if kind == 'zset' then redis.call('ZREM', key, a)
@@ -97,6 +98,9 @@ def _flatten(writes: Sequence[Write]) -> list[str | int | float]:
             args += ["S", w.key, "", w.value, ttl] if w.field is None else ["H", w.key, w.field, w.value, ttl]
         elif isinstance(w, ZPut):
             args += ["Z", w.key, w.member, w.score, w.ttl_s or ""]
+        elif isinstance(w, Announce):
+            message = {"store_id": w.store_id, "subject_id": w.subject_id, "event_id": w.event_id}
+            args += ["P", STORE_UPDATES_CHANNEL, "", json.dumps(message), ""]
         elif w.member is None:
             args += ["D", w.key, "", "", ""]
         else:

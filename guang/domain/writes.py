@@ -37,4 +37,14 @@ class Delete:
     member: str | None = None
 
 
-Write = Put | ZPut | Delete
+@dataclass(frozen=True)
+class Announce:
+    """Tell whoever watches `store_id` (screens, dashboards) that its figures changed, after the writes
+    before it in the same batch. A replay announces again, which only causes a re-read."""
+
+    store_id: str
+    subject_id: str
+    event_id: str
+
+
+Write = Put | ZPut | Delete | Announce

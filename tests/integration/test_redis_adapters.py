@@ -16,7 +16,7 @@ from guang.adapters.redis_features import STORE_UPDATES_CHANNEL, RedisFeatureSto
 from guang.domain import keys
 from guang.domain.events import member_subject
 from guang.domain.features import LastDwell, SubjectFeatures
-from guang.domain.writes import Delete, Put, Write, ZPut
+from guang.domain.writes import Announce, Delete, Put, Write, ZPut
 
 
 def bus_pair(url: str) -> tuple[RedisStreamBus, RedisStreamReader]:
@@ -220,6 +220,24 @@ async def test_the_store_context_reads_consent_purchases_and_impressions_of_ever
     assert await context() == ([visitor], frozenset({"sku-1"}), {"sku-2": 3}), "no face consent: no features"
     await reader.set_face_consent(member, True)
     assert await context() == (sorted([member_subject(member), visitor]), frozenset({"sku-1"}), {"sku-2": 3})
+    await raw.aclose()
+    await reader.close()
+    writer.close()
+
+
+async def test_an_announcement_among_absolute_writes_reaches_the_stores_watchers_after_them(
+    any_redis_url: str,
+) -> None:
+    store = f"store-{uuid.uuid4().hex[:8]}"
+    writer, reader = RedisFeatureWriter(any_redis_url), RedisFeatureStore(any_redis_url)
+    announced = asyncio.create_task(_changes_for(reader, store, count=1))
+    await _until_subscribed(any_redis_url)
+    writer.apply([Put(f"t:{store}:payers", 1, field="n"), Announce(store, "u:m1", "pay-1")])
+
+    [change] = await asyncio.wait_for(announced, timeout=5)
+    assert (change.subject_id, change.event_id) == ("u:m1", "pay-1")
+    raw = redis.asyncio.Redis.from_url(any_redis_url)
+    assert await raw.hget(f"t:{store}:payers", "n") == b"1"
     await raw.aclose()
     await reader.close()
     writer.close()

@@ -13,7 +13,7 @@ from guang.domain.events import (
     PaymentEvent,
     PaymentItem,
 )
-from guang.domain.writes import Delete, Put, ZPut
+from guang.domain.writes import Announce, Delete, Put, ZPut
 from stream.store_stats import (
     StatsConfig,
     conversion_key,
@@ -135,13 +135,17 @@ def test_conversion_counts_visitors_and_payers_and_redemptions_count_coupon_ids(
     assert paid == [
         Put(conversion_key("s1", T0), 1, field="payers", ttl_s=TTL),
         Put(REDEEM, 1, field=str(T0), ttl_s=TTL),
+        Announce("s1", "u:m1", "p1"),  # dashboards watching the store re-read it now
     ]
     state, again = update_store_stats(
         state, pay("p2", ts=T0 + 1, user="m1", coupons=["c2", "c3"]), config=CONFIG
     )
-    assert again == [Put(REDEEM, 3, field=str(T0), ttl_s=TTL)]
+    assert again == [Put(REDEEM, 3, field=str(T0), ttl_s=TTL), Announce("s1", "u:m1", "p2")]
     state, other = update_store_stats(state, pay("p3", user="m2"), config=CONFIG)
-    assert other == [Put(conversion_key("s1", T0), 2, field="payers", ttl_s=TTL)]
+    assert other == [
+        Put(conversion_key("s1", T0), 2, field="payers", ttl_s=TTL),
+        Announce("s1", "u:m2", "p3"),
+    ]
     assert state is not None
     bucket = state.buckets[T0]
     assert bucket.visitors == {"v:v1", "v:v2"} and bucket.payers == {"u:m1", "u:m2"}
@@ -203,6 +207,7 @@ def test_a_late_event_counts_for_trending_only_inside_the_window_but_still_in_it
     assert writes == [
         Put(conversion_key("s1", T0), 1, field="payers", ttl_s=TTL),
         Put(REDEEM, 1, field=str(T0), ttl_s=TTL),
+        Announce("s1", late.subject_id, "p0"),
     ]
 
 
