@@ -16,6 +16,7 @@ from guang.accounts.data_rights import DataRights
 from guang.accounts.face_enrolment import FaceEnrolments
 from guang.accounts.service import Accounts
 from guang.accounts.tokens import SessionTokens
+from guang.adapters.redis_guide_inbox import RedisAlertLog
 from guang.bootstrap import Container
 from guang.clienteling.service import Clienteling
 from guang.content.service import Content
@@ -105,6 +106,7 @@ class AppServices:
             ),
         )
         face_enrolments = FaceEnrolments(documents=docs, features=container.features)
+        guide_alerts = container.guide_alert_log(keep=RECENT_KEPT, ttl_s=RECENT_TTL_S)
         content = Content(
             documents=docs, events=events, catalog=catalog, settings=settings, directories=directories
         )
@@ -137,12 +139,19 @@ class AppServices:
                 bus=container.bus,
                 revocations=accounts.revocations,
                 articles=content.views,
+                guide_alerts=guide_alerts,
             ),
             face_enrolments=face_enrolments,
             clienteling=Clienteling(
                 documents=docs, features=container.features, directories=directories, catalog=catalog
             ),
-            guide=guide_hub(container, recommender=recommender, catalog=catalog, directories=directories),
+            guide=guide_hub(
+                container,
+                alerts=guide_alerts,
+                recommender=recommender,
+                catalog=catalog,
+                directories=directories,
+            ),
             dashboards=Dashboards(
                 stats=container.store_stats,
                 directories=directories,
@@ -155,7 +164,12 @@ class AppServices:
 
 
 def guide_hub(
-    container: Container, *, recommender: Recommender, catalog: Catalog, directories: Directories
+    container: Container,
+    *,
+    alerts: RedisAlertLog,
+    recommender: Recommender,
+    catalog: Catalog,
+    directories: Directories,
 ) -> GuideHub:
     """The guide inbox: tails the dataflow's signals, keeps each staff member's last 50 alerts for 24 h."""
     s = container.settings
@@ -166,7 +180,7 @@ def guide_hub(
     return GuideHub(
         feed=container.guide_signal_feed(),
         inbox=inbox,
-        alerts=container.guide_alert_log(keep=RECENT_KEPT, ttl_s=RECENT_TTL_S),
+        alerts=alerts,
     )
 
 

@@ -81,16 +81,24 @@ def _plain(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {k: str(v) if k == "_id" else v for k, v in doc.items()}
 
 
+class MemberAlerts(Protocol):
+    """The guide inbox's recent alerts, which name the member to their advisors for a day."""
+
+    async def forget_member(self, member_id: str) -> int: ...
+
+
 class DataRights:
     def __init__(
         self, *, documents: DocumentStore, features: FeatureStore, bus: EventBus,
         revocations: SessionRevocations, articles: ArticleCounts | None = None,
+        guide_alerts: MemberAlerts | None = None,
     ) -> None:  # fmt: skip
         self._documents = documents
         self._features = features
         self._bus = bus
         self._revocations = revocations
         self._articles = articles
+        self._guide_alerts = guide_alerts
 
     # ---- export
 
@@ -150,6 +158,8 @@ class DataRights:
         counts["bus_events"] = await self._bus.delete_events_of(member_id)
         forgotten = await self._features.forget_subject(member_subject(member_id), member_id)
         counts |= {f"features_{name}": n for name, n in forgotten.items()}
+        if self._guide_alerts is not None:
+            counts["guide_alerts"] = await self._guide_alerts.forget_member(member_id)
         counts[LIKES] = await self._delete_counted(LIKES, member_id)
         counts[COMMENTS] = await self._delete_counted(COMMENTS, member_id)
         if self._articles is not None:

@@ -115,5 +115,17 @@ class RedisAlertLog:
             raise BackendUnavailable(f"guide alerts: {error}") from error
         return [GuideAlert.from_json(json.loads(row)) for row in rows]
 
+    async def forget_member(self, member_id: str) -> int:
+        """Remove every alert about this member from every staff member's list; how many went."""
+        removed = 0
+        try:
+            async for key in self._redis.scan_iter(match=f"{self._prefix}:guide:*", count=500):
+                for row in cast(list[bytes], await self._redis.lrange(key, 0, -1)):
+                    if json.loads(row).get("member_id") == member_id:
+                        removed += int(await self._redis.lrem(key, 0, row.decode()))
+        except (redis.RedisError, OSError) as error:
+            raise BackendUnavailable(f"guide alerts: {error}") from error
+        return removed
+
     async def close(self) -> None:
         await self._redis.aclose()

@@ -190,3 +190,22 @@ async def test_only_staff_may_open_an_inbox(api: ApiStack) -> None:
     with pytest.raises(GraphQLFailed) as refused:
         await api.gql(RECENT, {"n": 5}, token=shopper)
     assert refused.value.codes == ["FORBIDDEN"]
+
+
+async def test_a_client_who_deletes_their_data_leaves_no_alert_in_their_advisors_inbox(
+    api: ApiStack, hub: None
+) -> None:
+    bea = api.data.staff[-1]
+    shopper, member = await client_of(api, bea, "FACE")
+    inbox = await subscribed(api, await api.login(staff_login(bea)))
+    arrive(api, member, store_id=bea.store_id, mall_id=mall_of(api, bea.store_id))
+    assert (await inbox.next_alert())["memberId"] == member
+
+    deleted = await api.gql(
+        'mutation { deleteMyData(confirm: "DELETE") { counts { name count } } }', token=shopper
+    )
+    assert {c["name"]: c["count"] for c in deleted["deleteMyData"]["counts"]}["guide_alerts"] == 1
+    recent = (await api.gql(RECENT, {"n": 50}, token=await api.login(staff_login(bea))))["guideAlerts"][
+        "nodes"
+    ]
+    assert member not in {a["memberId"] for a in recent}
