@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext
 
 from guang.domain.errors import DomainError
@@ -46,6 +48,17 @@ def _coded(error: GraphQLError) -> GraphQLError:
     )
 
 
+async def _coded_stream(results: StreamResult) -> AsyncGenerator[Any, None]:
+    try:
+        async for result in results:
+            errors = getattr(result, "errors", None)
+            if errors:
+                result.errors = [_coded(e) for e in errors]  # type: ignore[union-attr]
+            yield result
+    finally:
+        await results.aclose()  # closing the subscription closes its resolver (and what it watches)
+
+
 class ErrorCodes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
@@ -58,7 +71,12 @@ class ErrorCodes(SchemaExtension):
 
 
 class Schema(strawberry.Schema):
-    """Logs only unexpected errors (with their traceback); expected ones are not logged at all."""
+    """Logs only unexpected errors (with their traceback); expected ones are not logged at all. Streamed
+    results (subscriptions over graphql-transport-ws) get the same `extensions.code` as queries: the
+    ErrorCodes extension only sees an operation's single result."""
+
+    async def stream(self, *args: Any, **kwargs: Any) -> StreamResult:
+        return _coded_stream(await super().stream(*args, **kwargs))
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
