@@ -20,6 +20,7 @@ from guang.adapters.redis_guide_inbox import RedisAlertLog
 from guang.bootstrap import Container
 from guang.clienteling.service import Clienteling
 from guang.content.service import Content
+from guang.coupons.deals import DealBoard
 from guang.coupons.service import Coupons
 from guang.dashboard.service import Dashboards
 from guang.guide_inbox.hub import GuideHub
@@ -87,6 +88,7 @@ class AppServices:
             presence_window_s=settings.presence_window_s,
             in_stock=in_stock,
             staff_picks=staff.directory.picks_by_store,
+            deals=DealBoard(documents=docs, catalog=catalog).by_store,
             surface_weights=weights_by_surface(settings.ranking_weights),
             brand_boosts=settings.brand_boosts,
         )

@@ -7,6 +7,7 @@ list without pushing strong personal interest out."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -14,10 +15,37 @@ class Source(StrEnum):
     POPULAR = "popular"
     TRENDING = "trending"
     STAFF_PICK = "staff_pick"
+    DEAL = "deal"
 
 
-REASONS: dict[Source, str] = {Source.STAFF_PICK: "店员推荐", Source.TRENDING: "本场正在热卖"}
-"""What a shopper is told about an item only a source vouches for (most specific first)."""
+REASONS: dict[Source, str] = {
+    Source.STAFF_PICK: "店员推荐",
+    Source.TRENDING: "本场正在热卖",
+    Source.DEAL: "有券可用",
+}
+"""What a shopper is told about an item only a source vouches for (most specific first); a source may
+give a more precise text per item (a deal names its coupon)."""
+
+
+@dataclass(frozen=True)
+class Deal:
+    """A live coupon usable at a store: 满 `min_spend_fen` 减 `discount_fen`."""
+
+    title: str
+    min_spend_fen: int
+    discount_fen: int
+
+
+def deal_strengths(prices: Mapping[str, int], deal: Deal, *, top: int) -> dict[str, float]:
+    """The `top` items the coupon makes relatively cheapest on their own (price ≥ its minimum spend),
+    strongest 1.0: a candidate source that surfaces what a coupon really discounts."""
+    saving = {
+        sku: deal.discount_fen / price
+        for sku, price in prices.items()
+        if price > 0 and price >= deal.min_spend_fen and deal.discount_fen > 0
+    }
+    chosen = sorted(saving, key=lambda sku: (-saving[sku], sku))[:top]
+    return by_share({sku: saving[sku] for sku in chosen})
 
 
 def by_rank(skus: Sequence[str]) -> dict[str, float]:
@@ -35,10 +63,14 @@ def by_share(scores: Mapping[str, float]) -> dict[str, float]:
 class Pool:
     def __init__(self) -> None:
         self._strengths: dict[str, dict[Source, float]] = {}
+        self._texts: dict[tuple[str, Source], str] = {}
 
-    def add(self, source: Source, strengths: Mapping[str, float]) -> None:
+    def add(self, source: Source, strengths: Mapping[str, float], *, text: str | None = None) -> None:
+        """`text`: what to tell a shopper about these items instead of the source's usual reason."""
         for sku, strength in strengths.items():
             self._strengths.setdefault(sku, {})[source] = strength
+            if text:
+                self._texts[(sku, source)] = text
 
     @property
     def skus(self) -> list[str]:
@@ -49,4 +81,7 @@ class Pool:
 
     def reason(self, sku: str) -> str | None:
         sources = self._strengths.get(sku, {})
-        return next((text for source, text in REASONS.items() if source in sources), None)
+        return next(
+            (self._texts.get((sku, source), text) for source, text in REASONS.items() if source in sources),
+            None,
+        )

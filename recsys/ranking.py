@@ -22,6 +22,8 @@ class Weights:
     popularity: float = 0.05
     trending: float = 0.15
     staff_pick: float = 0.12
+    deal: float = 0.08
+    """Items a live coupon makes relatively cheapest (see candidates.deal_strengths)."""
     season: float = 0.05
     """In season now; all-season items get half."""
 

@@ -21,7 +21,7 @@ from guang.domain.events import member_subject
 from guang.domain.features import ShopperHistory, SubjectFeatures
 from guang.services.catalog import Catalog, CatalogProduct
 from recsys.arms import assignment
-from recsys.candidates import Pool, Source, by_rank, by_share
+from recsys.candidates import Deal, Pool, Source, by_rank, by_share, deal_strengths
 from recsys.fallback import InStock, PopularLists, ServingHealth
 from recsys.models import Audience, RecItem, RecList, Surface
 from recsys.ranking import (
@@ -43,6 +43,8 @@ STAFF_PICKS = 3
 """The newest few 店员说 picks of a store (or mall) vouch for their items; more would crowd the best sellers
 out of the list shown when nobody is known."""
 AUDIENCE_SIZE = 3
+DEAL_ITEMS = 5
+"""Items per list a live coupon vouches for (those it discounts most, relative to their price)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class Scope:
     """店员说 products of the stores in scope."""
     stocked: frozenset[str] | None = None
     """Only these SKUs (a store's stock) may come from mall-wide sources; None: no limit."""
+    deals: tuple[tuple[str, float, str], ...] = ()
+    """(sku, strength, reason) of the items live coupons in scope discount most."""
 
 
 async def _nothing_in_stock() -> Mapping[str, Sequence[str]]:
@@ -65,6 +69,12 @@ async def _nothing_in_stock() -> Mapping[str, Sequence[str]]:
 
 StaffPicks = Callable[[], Awaitable[Mapping[str, Sequence[str]]]]
 """Store id → products its staff's shown 店员说 posts link to, newest first."""
+Deals = Callable[[], Awaitable[Mapping[str, Deal]]]
+"""Store id → the live coupon that saves the most there."""
+
+
+async def _no_deals() -> Mapping[str, Deal]:
+    return {}
 
 
 def new_rec_id() -> str:
@@ -84,6 +94,7 @@ class Recommender:
         rules: RuleConfig | None = None,
         in_stock: InStock | None = None,
         staff_picks: StaffPicks | None = None,
+        deals: Deals | None = None,
         surface_weights: Mapping[str, Weights] | None = None,
         brand_boosts: Mapping[str, float] | None = None,
     ) -> None:
@@ -102,11 +113,14 @@ class Recommender:
         self._in_stock: InStock = in_stock or _nothing_in_stock
         self._knows_stock = in_stock is not None
         self._staff_picks: StaffPicks = staff_picks or _nothing_in_stock
+        self._deals: Deals = deals or _no_deals
+        self._deal_items: dict[str, tuple[object, object, tuple[tuple[str, float, str], ...]]] = {}
+        """A store's deal items, reused while the stock and coupon snapshots they came from are current."""
         by_mall: dict[str, list[str]] = {}
         for store in catalog.stores.values():
             by_mall.setdefault(store.mall_id, []).append(store.id)
         self._stores_by_mall = {mall: tuple(sorted(stores)) for mall, stores in by_mall.items()}
-        self._mall_scopes: dict[str, tuple[object, object, Scope]] = {}
+        self._mall_scopes: dict[str, tuple[object, object, object, Scope]] = {}
         """A mall's scope, reused while the stock and staff-pick snapshots it was built from are current."""
         self.health = ServingHealth()
         self._max_popularity = max((p.popularity for p in catalog.products.values()), default=0)
@@ -220,7 +234,8 @@ class Recommender:
     async def _scope(self, surface: Surface, *, mall_id: str | None, store_id: str | None) -> Scope:
         """Where the items must be in stock, what to fall back on, and the reason when nothing is known."""
         if store_id is not None:
-            stocked = (await self._in_stock()).get(store_id, ())
+            in_stock, deals = await self._in_stock(), await self._deals()
+            stocked = in_stock.get(store_id, ())
             store = self._catalog.stores.get(store_id)
             return Scope(
                 VectorFilter(store_id=store_id),
@@ -229,29 +244,52 @@ class Recommender:
                 mall_id=store.mall_id if store else None,
                 picks=tuple((await self._staff_picks()).get(store_id, ())),
                 stocked=frozenset(stocked) if self._knows_stock else None,
+                deals=self._store_deals(store_id, in_stock, deals),
             )
         if mall_id is not None:
             otherwise = "下次来逛逛" if surface == Surface.EXIT else "本场热门"
-            in_stock, picks = await self._in_stock(), await self._staff_picks()
+            in_stock, picks, deals = await self._in_stock(), await self._staff_picks(), await self._deals()
             cached = self._mall_scopes.get(mall_id)
-            if cached is not None and cached[0] is in_stock and cached[1] is picks:
-                return replace(cached[2], otherwise=otherwise)
+            if cached is not None and cached[0] is in_stock and cached[1] is picks and cached[2] is deals:
+                return replace(cached[3], otherwise=otherwise)
             stores = self._stores_by_mall.get(mall_id, ())
             products = self._catalog.products
             tops = (in_stock.get(store, ())[:BEST_SELLERS] for store in stores)
             mall_stock = {sku for top in tops for sku in top if sku in products}
             best = sorted(mall_stock, key=lambda sku: (-products[sku].popularity, sku))
             mall_picks = tuple(sku for store in stores for sku in picks.get(store, ()))
+            by_store = (self._store_deals(store, in_stock, deals) for store in stores)
+            strongest: dict[str, tuple[str, float, str]] = {}
+            for sku, strength, text in (item for items in by_store for item in items):
+                if strength > strongest.get(sku, (sku, -1.0, ""))[1]:
+                    strongest[sku] = (sku, strength, text)
             scope = Scope(
                 VectorFilter(store_ids=stores),
                 best[:BEST_SELLERS],
                 otherwise,
                 mall_id=mall_id,
                 picks=mall_picks,
+                deals=tuple(sorted(strongest.values(), key=lambda d: (-d[1], d[0]))[:DEAL_ITEMS]),
             )
-            self._mall_scopes[mall_id] = (in_stock, picks, scope)
+            self._mall_scopes[mall_id] = (in_stock, picks, deals, scope)
             return scope
         return Scope(VectorFilter(), self._popular.best[:BEST_SELLERS], "大家都在买")
+
+    def _store_deals(
+        self, store_id: str, in_stock: Mapping[str, Sequence[str]], deals: Mapping[str, Deal]
+    ) -> tuple[tuple[str, float, str], ...]:
+        deal = deals.get(store_id)
+        if deal is None:
+            return ()
+        cached = self._deal_items.get(store_id)
+        if cached is not None and cached[0] is in_stock and cached[1] is deals:
+            return cached[2]
+        products = self._catalog.products
+        prices = {sku: products[sku].price_fen for sku in in_stock.get(store_id, ()) if sku in products}
+        strengths = deal_strengths(prices, deal, top=DEAL_ITEMS)
+        items = tuple((sku, strength, f"可用券：{deal.title}") for sku, strength in strengths.items())
+        self._deal_items[store_id] = (in_stock, deals, items)
+        return items
 
     async def _trending(self, scope: Scope) -> dict[str, float]:
         if scope.mall_id is None:
@@ -266,6 +304,8 @@ class Recommender:
             Source.TRENDING, by_share({s: v for s, v in trending.items() if allowed is None or s in allowed})
         )
         pool.add(Source.STAFF_PICK, by_rank(list(dict.fromkeys(scope.picks))[:STAFF_PICKS]))
+        for sku, strength, text in scope.deals:
+            pool.add(Source.DEAL, {sku: strength}, text=text)
         return pool
 
     async def _after_purchase(
@@ -400,6 +440,7 @@ class Recommender:
                 score(product, similarity.get(sku, 0.0), interest, self._max_popularity, w)
                 + w.trending * pool.strength(sku, Source.TRENDING)
                 + w.staff_pick * pool.strength(sku, Source.STAFF_PICK)
+                + w.deal * pool.strength(sku, Source.DEAL)
                 + w.season * season_fit(product, season)
                 + self._brand_boosts.get(product.brand_id, 0.0)
             )

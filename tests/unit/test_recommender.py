@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from guang.adapters.ports import Progress, StoreChange, VectorHit, VectorPoint, VectorQuery
 from guang.domain.features import LastDwell, ShopperHistory, SubjectFeatures
 from guang.services.catalog import Catalog, CatalogProduct, CatalogStore, CatalogZone
+from recsys.candidates import Deal, deal_strengths
 from recsys.models import Audience, Surface
 from recsys.ranking import weights_by_surface
 from recsys.service import Recommender
@@ -204,3 +206,32 @@ async def test_weights_per_surface_and_a_brand_boost_come_from_settings() -> Non
     )
     with pytest.raises(ValueError, match="unknown ranking weight"):
         weights_by_surface({"SCREEN": {"popularityy": 0.1}})
+
+
+async def test_a_live_coupon_lifts_the_item_it_discounts_most_with_the_coupon_as_reason() -> None:
+    plain, vectors = catalog_and_vectors()
+    prices = {"sku-000005": 12_000, "sku-000007": 30_000}
+    products = [
+        dataclasses.replace(p, price_fen=prices.get(p.id, p.price_fen)) for p in plain.products.values()
+    ]
+    catalog = Catalog(products, list(plain.stores.values()), list(plain.zones.values()), plain.centroids)
+    stocked = {"s1": [f"sku-{n:06d}" for n in range(1, 17)]}
+
+    async def in_stock() -> Mapping[str, Sequence[str]]:
+        return stocked
+
+    async def deals() -> Mapping[str, Deal]:
+        return {"s1": Deal(title="满100减20", min_spend_fen=10_000, discount_fen=2_000)}
+
+    best = FakeFeatures([], ["sku-000001", "sku-000002", "sku-000003"])
+    recommender = Recommender(
+        catalog=catalog, features=best, vectors=vectors, half_life_s=600, presence_window_s=120,
+        in_stock=in_stock, deals=deals,
+    )  # fmt: skip
+    reasons = {i.product.id: i.reason for i in (await recommender.for_store("s1", limit=6)).items}
+
+    assert reasons["sku-000005"] == "可用券：满100减20", "¥120 with ¥20 off: the biggest saving for its price"
+    assert deal_strengths({"a": 12_000, "b": 30_000, "c": 9_900}, Deal("", 10_000, 2_000), top=5) == {
+        "a": 1.0,
+        "b": pytest.approx(0.4),
+    }, "an item below the minimum spend is not discounted on its own"

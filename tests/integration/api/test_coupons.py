@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 import redis.asyncio
 
+from guang.coupons.deals import DealBoard
 from guang.coupons.service import live_coupons
 from guang.domain.errors import Conflict, Invalid
 from guang.domain.geo import distance_to
 from guang.domain.models import Coupon, Store
 from guang.services.app_events import now_ms
 from guang.services.devices import issue_token
+from recsys.candidates import Deal
 from tests.integration.api.conftest import ApiStack, GraphQLFailed
 
 DAY_MS = 86_400_000
@@ -502,3 +504,17 @@ async def test_live_coupons_is_the_one_live_listing_other_domains_use(api: ApiSt
     assert top.id in in_stock and sold_out.id not in in_stock
     in_mall = [c.id for c in await live_coupons(documents, mall_id=s.mall_id, limit=500)]
     assert {top.id, mall_wide.id} <= set(in_mall)
+
+
+async def test_the_deal_board_knows_each_stores_best_live_coupon(api: ApiStack) -> None:
+    s1 = store(api, "store-001")
+    small = await make_coupon(api, s1, discount_fen=500, min_spend_fen=5000)
+    big = await make_coupon(api, s1, discount_fen=99_000, min_spend_fen=200_000)  # above any seeded coupon
+    await make_coupon(api, s1, discount_fen=199_000, min_spend_fen=100, ends_ms=now_ms() - 1)  # over
+    board = DealBoard(documents=api.services.container.documents, catalog=api.services.catalog)
+
+    deals = await board.by_store()
+
+    assert deals[s1.id] == Deal(title=big.title, min_spend_fen=200_000, discount_fen=99_000)
+    assert small.discount_fen < deals[s1.id].discount_fen
+    assert await board.by_store() is deals, "read once per interval, the same snapshot in between"
