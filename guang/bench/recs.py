@@ -2,9 +2,10 @@
 
 Own embedded Valkey and Qdrant edge shard in a temp dir; a synthetic catalog (Pareto popularity, 200
 stores of ~500 in-stock items, 512-d vectors clustered by category); subjects present in stores, best
-sellers, some members' purchases and impressions today. Times each surface as the API asks for it (a
-store's SCREEN list; a member's FEED, ARRIVAL in a mall, GUIDE at a store, PAY_SUCCESS after two items)
-against floors from the same run: a bare Redis PING and one bare filtered Qdrant query (limit 60)."""
+sellers, staff picks and a live coupon per store, some members' purchases and impressions today. Times
+each surface as the API asks for it (a store's SCREEN list; a member's FEED, ARRIVAL in a mall, GUIDE at
+a store, PAY_SUCCESS after two items) against floors from the same run: a bare Redis PING and one bare
+filtered Qdrant query (limit 60)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from guang.runtime import progress_bar
 from guang.seed.loader import BEST_PER_STORE
 from guang.services.catalog import Catalog, CatalogProduct, CatalogStore, CatalogZone
 from guang.settings import Settings
+from recsys.candidates import Deal
 from recsys.models import RecList, Surface
 from recsys.service import CANDIDATES, Recommender
 
@@ -259,10 +261,15 @@ async def _measure(
     async def staff_picks() -> dict[str, list[str]]:
         return picks
 
+    coupons = {store: Deal(title="满300减50", min_spend_fen=30_000, discount_fen=5_000) for store in stocked}
+
+    async def deals() -> dict[str, Deal]:
+        return coupons
+
     recommender = Recommender(
         catalog=catalog, features=features, vectors=index,
         half_life_s=settings.interest_half_life_s, presence_window_s=settings.presence_window_s,
-        in_stock=in_stock, staff_picks=staff_picks,
+        in_stock=in_stock, staff_picks=staff_picks, deals=deals,
     )  # fmt: skip
 
     async def qdrant(query: VectorQuery) -> int:
