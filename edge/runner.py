@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import httpx
 
 from edge.agent import CameraAgent, Placement
+from edge.forwarder import Forwarder
 from edge.identity import Gallery
-from edge.outbox import Forwarder, Outbox
+from edge.outbox import Outbox
 from edge.server_api import ServerApi, ServerRefused, Setup
 from edge.settings import EdgeSettings
 from edge.sources import Frame

@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from edge.outbox import DAY_S, DeliveryResult, Forwarder, Outbox
+from edge.forwarder import DeliveryResult, Forwarder
+from edge.outbox import DAY_S, Outbox
 
 T0_S = 1_790_000_000.0
 

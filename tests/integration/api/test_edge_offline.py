@@ -16,7 +16,8 @@ import httpx
 import redis.asyncio
 from bytewax.testing import run_main
 
-from edge.outbox import Forwarder, Outbox
+from edge.forwarder import Forwarder
+from edge.outbox import Outbox
 from guang.dashboard.service import BUCKET_MS
 from guang.domain import keys
 from guang.domain.models import Device, Store, Zone
