@@ -155,11 +155,13 @@ async def screen(
     assert screen.outside_requests == [], "the screen fetched something outside 127.0.0.1"
 
 
-async def send_dwell(stack: DemoStack, store: dict[str, Any], zone: dict[str, Any], visitor: str) -> str:
+async def send_dwell(
+    stack: DemoStack, store: dict[str, Any], zone: dict[str, Any], visitor: str, *, seconds: int = 40
+) -> str:
     """A camera's dwell event for a shelf zone of the store, through POST /events; returns its id."""
     event = {
         "event_id": f"screen-{uuid.uuid4().hex}", "type": "dwell", "ts_ms": int(time.time() * 1000),
-        "visitor_id": visitor, "zone_id": zone["zone_id"], "dwell_ms": 40_000,
+        "visitor_id": visitor, "zone_id": zone["zone_id"], "dwell_ms": seconds * 1000,
     }  # fmt: skip
     headers = {"Authorization": f"Bearer {device(store, 'camera')['token']}"}
     async with httpx.AsyncClient(base_url=stack.base_url) as client:
@@ -168,12 +170,14 @@ async def send_dwell(stack: DemoStack, store: dict[str, Any], zone: dict[str, An
     return str(event["event_id"])
 
 
-async def expect_zone_on_top(screen: Screen, zone: dict[str, Any], event_id: str) -> None:
+async def expect_zone_on_top(
+    screen: Screen, zone: dict[str, Any], event_id: str, *, seconds: int = 40
+) -> None:
     await screen.wait_for(cause_event_id=event_id, source="live")
     await expect(screen.page.get_by_test_id("screen-audience")).to_have_text("为你推荐")
     categories, reasons = await screen.card_texts("category"), await screen.card_texts("reason")
     assert categories[0] == zone["category"], categories
-    assert reasons[0] == f"因为你在{zone['name']}停留了40秒", reasons
+    assert reasons[0] == f"因为你在{zone['name']}停留了{seconds}秒", reasons
 
 
 async def test_the_screen_follows_a_shelf_visit_and_rides_out_a_network_cut(screen: Screen) -> None:
@@ -212,7 +216,9 @@ async def test_the_screen_follows_a_shelf_visit_and_rides_out_a_network_cut(scre
     await screen.wait_for(RECONNECT_TIMEOUT_MS, connection="live")
     await expect(page.get_by_test_id("screen-offline")).to_be_hidden()
     other = next(z for z in store["zones"] if z["category"] != zone["category"])
-    await expect_zone_on_top(screen, other, await send_dwell(screen.stack, store, other, visitor))
+    # longer than the first visit, so the new shelf clearly leads the same shopper's interest
+    event_id = await send_dwell(screen.stack, store, other, visitor, seconds=90)
+    await expect_zone_on_top(screen, other, event_id, seconds=90)
     await screen.screenshot("reconnected")
 
     await page.context.set_offline(True)
