@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from api.coupons_rest import router as coupons_router
@@ -33,6 +34,15 @@ def create_app(services: AppServices) -> FastAPI:
 
     app = FastAPI(title="逛 guang", version="0.1.0", lifespan=lifespan)
     app.state.services = services
+    # Without a listed origin a browser gets no CORS grant (a preflight is refused with a reason); tokens
+    # travel in headers, never cookies, so no credentials are allowed cross-origin.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=services.container.settings.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
     app.include_router(router)
     app.include_router(media_router)
     app.include_router(coupons_router)

@@ -110,6 +110,12 @@ class Settings(BaseSettings):
         default=600, description="POST /events batches per minute per device token, and per IP x10"
     )
 
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="browser origins allowed to call the API from pages served elsewhere, e.g. "
+        '["https://shop.example.com"] (a JSON list); empty: only the pages this API serves (same origin)',
+    )
+
     demo: bool = Field(
         default=False,
         description="demo conveniences (`guang demo` turns them on): `demo:<openid>` logins for every role, "

@@ -6,8 +6,10 @@ import base64
 import logging
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
+from api.app import create_app
 from api.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
 from api.rest import MAX_BODY_BYTES
 from guang.services.devices import issue_token
@@ -121,3 +123,27 @@ async def test_oversized_event_batches_are_refused_without_being_read_whole(api:
     streamed = await api.client.post("/events", content=chunks(), headers=headers)
     assert streamed.status_code == 413
     assert "larger than" in streamed.json()["error"]
+
+
+async def test_only_configured_origins_get_a_cors_grant(
+    api: ApiStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    allowed, foreign = "https://shop.example.com", "https://evil.example.net"
+    settings = api.services.container.settings.model_copy(update={"cors_origins": [allowed]})
+    monkeypatch.setattr(api.services.container, "settings", settings)
+    transport = httpx.ASGITransport(app=create_app(api.services))
+    async with httpx.AsyncClient(transport=transport, base_url="http://guang.test") as client:
+        preflight = {
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        }
+        granted = await client.options("/graphql", headers={"Origin": allowed, **preflight})
+        refused = await client.options("/graphql", headers={"Origin": foreign, **preflight})
+        query = {"query": "{ __typename }"}
+        answered = await client.post("/graphql", json=query, headers={"Origin": foreign})
+
+    assert granted.status_code == 200 and granted.headers["access-control-allow-origin"] == allowed
+    assert "authorization" in granted.headers["access-control-allow-headers"].lower()
+    assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
+    assert "origin" in refused.text.lower()
+    assert answered.status_code == 200 and "access-control-allow-origin" not in answered.headers
