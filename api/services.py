@@ -105,6 +105,7 @@ class AppServices:
                 secret=container.secret_key,
                 ttl_s=settings.session_ttl_s,
                 privileged_ttl_s=settings.staff_session_ttl_s,
+                previous_secrets=[key.get_secret_value() for key in settings.previous_secret_keys],
             ),
         )
         face_enrolments = FaceEnrolments(documents=docs, features=container.features)

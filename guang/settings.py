@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     face_det_size: int = Field(default=640, description="square detector input, pixels")
 
     secret_key: str = Field(default="", description="signs device tokens; empty = generated in data_dir")
+    previous_secret_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="earlier secret keys (a JSON list) whose session tokens are still accepted until they "
+        "expire, for rotating secret_key without logging everyone out; device tokens are not carried over",
+    )
     events_stream: str = "guang:events"
     events_stream_maxlen: int = Field(
         default=1_000_000,

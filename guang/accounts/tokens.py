@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Sequence
 from typing import Protocol
 
 import jwt
@@ -21,13 +22,32 @@ def _signing_key(secret: str) -> bytes:
     return hmac.new(secret.encode(), b"guang-session-jwt", hashlib.sha256).digest()
 
 
+def _key_id(key: bytes) -> str:
+    """Names a signing key in the token header (not secret: a hash of a derived key)."""
+    return hashlib.sha256(b"kid:" + key).hexdigest()[:12]
+
+
 class Revocations(Protocol):
     def is_revoked(self, subject_id: str, *, issued_ms: int) -> bool: ...
 
 
 class SessionTokens:
-    def __init__(self, *, secret: str, ttl_s: int, privileged_ttl_s: int | None = None) -> None:
+    """Signs with the current secret; also accepts sessions signed with `previous_secrets` until they
+    expire, so the secret can be rotated without logging everyone out (the header's `kid` names the key)."""
+
+    def __init__(
+        self,
+        *,
+        secret: str,
+        ttl_s: int,
+        privileged_ttl_s: int | None = None,
+        previous_secrets: Sequence[str] = (),
+    ) -> None:
         self._key = _signing_key(secret)
+        self._kid = _key_id(self._key)
+        self._keys = {_key_id(k): k for k in (_signing_key(s) for s in previous_secrets)} | {
+            self._kid: self._key
+        }
         self._ttl_s = ttl_s
         self._privileged_ttl_s = privileged_ttl_s if privileged_ttl_s is not None else ttl_s
         self._revocations: Revocations | None = None
@@ -56,12 +76,16 @@ class SessionTokens:
             "exp": issued + self.ttl_for(principal.role),
             **{k: v for k in ("store_id", "brand_id", "mall_id") if (v := getattr(principal, k)) is not None},
         }
-        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self._kid})
 
     def verify(self, token: str) -> Principal:
         try:
+            kid = jwt.get_unverified_header(token).get("kid", self._kid)
+            key = self._keys.get(kid) if isinstance(kid, str) else None
+            if key is None:
+                raise Unauthenticated("session signed with a key that is no longer accepted: log in again")
             claims = jwt.decode(
-                token, self._key, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub"]}
+                token, key, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub"]}
             )
             role = Role(claims["role"])
         except jwt.ExpiredSignatureError as error:
