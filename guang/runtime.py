@@ -25,6 +25,7 @@ from guang.adapters.processes import ChildProcess, free_port
 from guang.bootstrap import Container, Engines, child_environment, start_engines
 from guang.seed import loader
 from guang.seed.generator import generate
+from guang.services.retention import check_rules, retention_job
 from guang.settings import Settings
 
 console = Console(stderr=True)
@@ -122,6 +123,7 @@ def write_run_info(settings: Settings, engines: Engines, extra: dict[str, Any]) 
 
 
 DEMO_CAMERA_FPS = 5
+RETENTION_EVERY_S = 3600.0
 
 
 def start_demo_camera(
@@ -170,6 +172,14 @@ async def run_stack(
         extra = {"credentials": str(credentials_path)}
         record = partial(write_run_info, settings, engines, extra)
         tasks.append(asyncio.create_task(_supervise_dataflow(engines, server, record)))
+        check_rules(settings.retention_days)
+        retention = retention_job(
+            container.documents,
+            settings.retention_days,
+            every_s=RETENTION_EVERY_S,
+            stop=lambda: server.should_exit,
+        )
+        tasks.append(asyncio.create_task(retention))
         kiosk_url = None
         if simulate:
             tasks.append(asyncio.create_task(run_simulator(credentials, stop=lambda: server.should_exit)))

@@ -115,6 +115,11 @@ class Settings(BaseSettings):
         default=600, description="POST /events batches per minute per device token, and per IP x10"
     )
 
+    retention_days: dict[str, int] = Field(
+        default_factory=lambda: {"face_matches": 90, "face_enrolment_codes": 1, "campaign_deliveries": 365},
+        description="days each kind of record about people is kept; applied hourly by the server "
+        "(names: guang/services/retention.py RULES)",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="browser origins allowed to call the API from pages served elsewhere, e.g. "
