@@ -7,9 +7,11 @@ API, dataflow, CLI, benchmarks and tests all start here. Embedded engines are st
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -85,12 +87,24 @@ def secret_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
 def child_environment(settings: Settings) -> dict[str, str]:
-    """GUANG_* variables that make a child process see exactly these settings."""
-    return {
-        f"GUANG_{name.upper()}": str(value.get_secret_value() if isinstance(value, SecretStr) else value)
-        for name, value in settings.model_dump().items()
-    }
+    """GUANG_* variables that make a child process see exactly these settings (lists and mappings as
+    JSON, which is how pydantic-settings reads them back)."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        plain = _plain(value)
+        env[f"GUANG_{name.upper()}"] = json.dumps(plain) if isinstance(plain, dict | list) else str(plain)
+    return env
 
 
 class Container:
