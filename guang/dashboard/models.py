@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def conversion(payers: int, visitors: int) -> float:
+    """Visitors who paid, 0–1 (4 decimals); 0 without visitors."""
+    return round(payers / visitors, 4) if visitors else 0.0
+
+
 @dataclass(frozen=True)
 class StoreWindowStats:
     """Raw figures for some 5-minute buckets of one store, as the dataflow wrote them."""
@@ -31,7 +36,7 @@ class Bucket:
 
     @property
     def conversion(self) -> float:
-        return round(self.payers / self.visitors, 4) if self.visitors else 0.0
+        return conversion(self.payers, self.visitors)
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,7 @@ class MallStoreRow:
 
     @property
     def conversion(self) -> float:
-        return round(self.payers / self.visitors, 4) if self.visitors else 0.0
+        return conversion(self.payers, self.visitors)
 
 
 @dataclass(frozen=True)
@@ -179,4 +184,4 @@ class MallDashboard:
 
     @property
     def conversion(self) -> float:
-        return round(self.payers / self.visitors, 4) if self.visitors else 0.0
+        return conversion(self.payers, self.visitors)
