@@ -1,12 +1,12 @@
-"""The mall dashboard H5 page and the script both dashboard pages share (the store dashboard's page is
-served by api/rest.py)."""
+"""The mall dashboard H5 page and the script and stylesheet both dashboard pages share (the store
+dashboard's page is served by api/rest.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from api.services import AppServices
 
@@ -22,6 +22,12 @@ async def mall_dashboard_page(mall_id: str, request: Request) -> HTMLResponse:
     return HTMLResponse((STATIC / "mall_dashboard.html").read_text(encoding="utf-8"))
 
 
-@router.get("/dashboard/assets/dashboard_live.js", include_in_schema=False)
-async def dashboard_script() -> FileResponse:
-    return FileResponse(STATIC / "dashboard_live.js", media_type="text/javascript")
+ASSETS = {"dashboard_live.js": "text/javascript", "dashboard.css": "text/css"}
+"""What both dashboard pages share."""
+
+
+@router.get("/dashboard/assets/{name}", include_in_schema=False)
+async def dashboard_asset(name: str) -> Response:
+    if name not in ASSETS:
+        return Response("not found", status_code=404, media_type="text/plain")
+    return FileResponse(STATIC / name, media_type=ASSETS[name])
