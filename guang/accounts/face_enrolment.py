@@ -89,8 +89,10 @@ class FaceEnrolments:
         listed = list(dict.fromkeys(members))
         consented = await self._features.face_consented(listed)
         remove = [m for m in listed if m not in consented]
-        for member_id in remove:
-            await self._documents.delete_one(ENROLMENTS, {"_id": f"{device.id}:{member_id}"})
+        if remove:
+            await self._documents.delete_many(
+                ENROLMENTS, {"_id": {"$in": [f"{device.id}:{member_id}" for member_id in remove]}}
+            )
         state = (version, len(listed) - len(remove))
         if self._recorded.get(device.id) == state:
             return remove
