@@ -49,6 +49,11 @@ class Timing:
     rechecks: int = 4
 
 
+def _as_dicts(events: Iterable[BaseEvent]) -> list[dict[str, Any]]:
+    """Events as the outbox keeps and `POST /events` takes them (DESIGN §4 JSON objects)."""
+    return [event.model_dump(mode="json", exclude_none=True) for event in events]
+
+
 class CameraAgent:
     def __init__(
         self,
@@ -92,12 +97,12 @@ class CameraAgent:
             if not track.identified or self._due_recheck(track, ts_ms):
                 events += self._identify(track, frame, ts_ms)
             events += self._place(track, ts_ms)
-        return [event.model_dump(mode="json", exclude_none=True) for event in events]
+        return _as_dicts(events)
 
     def finish(self) -> list[dict[str, Any]]:
         """Everyone in view leaves (the source ended or the agent stops): their last dwell and exit."""
         events = [e for track in self._tracker.end_all() for e in self._leave(track, track.last_ms)]
-        return [event.model_dump(mode="json", exclude_none=True) for event in events]
+        return _as_dicts(events)
 
     def forget(self, member_ids: Iterable[str]) -> list[dict[str, Any]]:
         """Withdrawn members: tracks showing them become anonymous from this moment on (no exit is sent
@@ -113,7 +118,7 @@ class CameraAgent:
                 track.checks = self._timing.rechecks
                 events.append(self._face(track, "enter", track.last_ms, zone_id=track.zone_id))
                 track.zone_since_ms = track.last_ms
-        return [event.model_dump(mode="json", exclude_none=True) for event in events]
+        return _as_dicts(events)
 
     def _due_recheck(self, track: Track, ts_ms: int) -> bool:
         wait = self._timing.confirm_ms if track.candidate else self._timing.recheck_ms
