@@ -9,7 +9,7 @@ import logging
 import random
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,8 +104,11 @@ async def fetch_setup(client: httpx.AsyncClient, settings: EdgeSettings, *, wait
             await asyncio.sleep(1.0)
 
 
-async def run_box(settings: EdgeSettings, frames: Iterator[Frame], *, size: tuple[int, int]) -> RunReport:
-    """Connect to the server, then analyse `frames` (with the kiosk up if configured) until they end."""
+async def run_box(
+    settings: EdgeSettings, frames_for: Callable[[ZoneMap], Iterator[Frame]], *, size: tuple[int, int]
+) -> RunReport:
+    """Connect to the server, then analyse the frames `frames_for(zones)` gives (with the kiosk up if
+    configured) until they end. The zones are the camera's view of the store's shelves at `size`."""
     model = load_model(settings)
     async with httpx.AsyncClient(base_url=settings.api_url, timeout=10.0) as client:
         setup = await fetch_setup(client, settings)
@@ -127,7 +130,7 @@ async def run_box(settings: EdgeSettings, frames: Iterator[Frame], *, size: tupl
         stop, handlers = _stopper()
         try:
             with handlers:
-                return await box.run(frames, stop=lambda: stop[0])
+                return await box.run(frames_for(zones), stop=lambda: stop[0])
         finally:
             if kiosk_task is not None:
                 kiosk_task.cancel()
@@ -149,7 +152,7 @@ def summary(report: RunReport, stats: SourceStats) -> str:
 def run(settings: EdgeSettings, *, source: str, realtime: bool) -> str:
     stats = SourceStats()
     frames = open_frames(source, max_fps=settings.max_fps, realtime=realtime, stats=stats)
-    report = asyncio.run(run_box(settings, frames, size=_first_size(source)))
+    report = asyncio.run(run_box(settings, lambda _zones: frames, size=_first_size(source)))
     return summary(report, stats)
 
 
@@ -182,17 +185,11 @@ def simulate(settings: EdgeSettings, *, seconds: float, seed: int) -> str:
     """The agent on the synthetic store video of the shipped face photos, in real time."""
     stats = SourceStats()
 
-    async def main() -> RunReport:
-        async with httpx.AsyncClient(base_url=settings.api_url, timeout=10.0) as client:
-            setup = await fetch_setup(client, settings)
-        zones = setup.zone_map(
-            width=SIMULATED_SIZE[0], height=SIMULATED_SIZE[1], polygons=_polygons(settings)
-        )
+    def frames_for(zones: ZoneMap) -> Iterator[Frame]:
         media = synthetic_frames(zones, seconds=seconds, seed=seed, fps=settings.max_fps)
-        frames = paced(media, max_fps=settings.max_fps, realtime=True, stats=stats)
-        return await run_box(settings, frames, size=SIMULATED_SIZE)
+        return paced(media, max_fps=settings.max_fps, realtime=True, stats=stats)
 
-    return summary(asyncio.run(main()), stats)
+    return summary(asyncio.run(run_box(settings, frames_for, size=SIMULATED_SIZE)), stats)
 
 
 def enrol(settings: EdgeSettings, *, code: str, photo: Path) -> str:
