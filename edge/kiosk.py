@@ -16,12 +16,14 @@ import numpy as np
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from api.bodies import TooLarge, read_capped
 from edge.identity import Gallery
 from edge.server_api import ServerApi, ServerRefused
 from guang.adapters.face_model import FaceModel
 
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 MIN_FACE_PX = 60
+TOO_LARGE = "照片太大（最多 8 MB）"
 PAGE = Path(__file__).parent / "kiosk.html"
 
 
@@ -57,7 +59,7 @@ class Kiosk:
         if not photo:
             raise EnrolmentRefused(400, "请先拍一张照片")
         if len(photo) > MAX_PHOTO_BYTES:
-            raise EnrolmentRefused(413, "照片太大（最多 8 MB）")
+            raise EnrolmentRefused(413, TOO_LARGE)
         embedding = await asyncio.to_thread(self._embedding, photo)
         try:
             member_id = await self._server.redeem(code)
@@ -76,11 +78,12 @@ def kiosk_app(kiosk: Kiosk) -> FastAPI:
 
     @app.post("/enrol")
     async def enrol(request: Request, code: str = Query(max_length=32)) -> JSONResponse:
-        photo = b""
-        async for chunk in request.stream():
-            photo += chunk
-            if len(photo) > MAX_PHOTO_BYTES:
-                break
+        try:
+            photo = await read_capped(request, MAX_PHOTO_BYTES)
+        except TooLarge:
+            return JSONResponse({"error": TOO_LARGE}, status_code=413)
+        except ValueError:
+            return JSONResponse({"error": "请求无效：请重新拍照上传"}, status_code=400)
         try:
             member_id = await kiosk.enrol(code=code, photo=photo)
         except EnrolmentRefused as refused:
