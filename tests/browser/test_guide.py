@@ -7,7 +7,6 @@ import asyncio
 import inspect
 import time
 import uuid
-from typing import Any
 
 import httpx
 import pytest
@@ -15,19 +14,11 @@ from playwright.async_api import expect
 
 from guang.adapters.redis_features import RedisConsentView
 from tests.browser.conftest import Phone
+from tests.graphql_http import gql
 
 pytestmark = pytest.mark.browser
 CONSENT_VIEW_REFRESH_S: float = inspect.signature(RedisConsentView).parameters["refresh_s"].default
 """How stale the dataflow's view of face consents may be (a camera event sooner may still be refused)."""
-
-
-async def gql(client: httpx.AsyncClient, query: str, token: str | None = None, **variables: Any) -> Any:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    body = (
-        await client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
-    ).json()
-    assert not body.get("errors"), body
-    return body["data"]
 
 
 async def new_client(client: httpx.AsyncClient, staff_id: str) -> tuple[str, str]:

@@ -31,6 +31,7 @@ from edge.sources import SourceStats, paced
 from edge.synthetic import Stop, SyntheticCamera, Visit, sharp_people
 from guang.adapters.face_model import InsightFaceModel
 from guang.bench.stack import DemoStack
+from tests import graphql_http
 
 pytestmark = [
     pytest.mark.e2e,
@@ -90,13 +91,8 @@ async def camera(stack: DemoStack, model: InsightFaceModel, tmp_path: Path) -> A
 
 
 async def gql(stack: DemoStack, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with httpx.AsyncClient(base_url=stack.base_url, timeout=10.0) as client:
-        body = (
-            await client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
-        ).json()
-    assert not body.get("errors"), body
-    data: dict[str, Any] = body["data"]
+        data: dict[str, Any] = await graphql_http.gql(client, query, token, **variables)
     return data
 
 

@@ -16,6 +16,7 @@ import websockets
 
 from guang.adapters.redis_features import RedisConsentView
 from guang.bench.stack import DemoStack
+from tests.graphql_http import gql
 
 pytestmark = pytest.mark.e2e
 INBOX = """subscription { guideInbox { staffId alert { memberId nickname how storeId storeName eventId
@@ -23,15 +24,6 @@ INBOX = """subscription { guideInbox { staffId alert { memberId nickname how sto
 CONSENT_VIEW_REFRESH_S: float = inspect.signature(RedisConsentView).parameters["refresh_s"].default
 """How stale the dataflow's view of face consents may be: a camera event sooner than this after the
 consent can still be refused as unconsented."""
-
-
-async def gql(client: httpx.AsyncClient, query: str, token: str | None = None, **variables: Any) -> Any:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    body = (
-        await client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
-    ).json()
-    assert not body.get("errors"), body
-    return body["data"]
 
 
 async def next_update(ws: websockets.ClientConnection, timeout: float) -> dict[str, Any]:
